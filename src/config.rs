@@ -1,0 +1,213 @@
+//! The function's configuration (CONTRACT.md §2), read once at init. The only reader of `std::env`.
+
+use crate::routing::RoutingRule;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {variable}: {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+/// The languages Service Catalog answers in (`AcceptLanguage`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcceptLanguage {
+    En,
+    Jp,
+    Zh,
+}
+
+impl AcceptLanguage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AcceptLanguage::En => "en",
+            AcceptLanguage::Jp => "jp",
+            AcceptLanguage::Zh => "zh",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub outcome_topic_arn: Option<String>,
+    pub outcome_event_bus: Option<String>,
+    pub outcome_event_source: String,
+    pub tag_prefix: String,
+    pub rules: Vec<RoutingRule>,
+    pub dry_run: bool,
+    pub accept_language: AcceptLanguage,
+    /// Lambda sets `AWS_LAMBDA_LOG_FORMAT=JSON` when the function's LoggingConfig asks for JSON logs.
+    pub json_logs: bool,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the variables through `lookup`. An empty value counts as unset: SAM passes empty optional parameters
+    /// through as empty strings.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let read = |name: &str| lookup(name).map(|value| value.trim().to_owned()).filter(|value| !value.is_empty());
+        let invalid = |variable: &'static str, problem: String| ConfigError { variable, problem };
+
+        let outcome_topic_arn = read("OUTCOME_TOPIC_ARN");
+        if let Some(arn) = &outcome_topic_arn {
+            check_arn(arn, "sns").map_err(|problem| invalid("OUTCOME_TOPIC_ARN", problem))?;
+        }
+        let outcome_event_bus = read("OUTCOME_EVENT_BUS");
+        if let Some(bus) = &outcome_event_bus {
+            check_event_bus(bus).map_err(|problem| invalid("OUTCOME_EVENT_BUS", problem))?;
+        }
+        let outcome_event_source = read("OUTCOME_EVENT_SOURCE").unwrap_or_else(|| "sc-stack-importer".to_owned());
+        check_event_source(&outcome_event_source).map_err(|problem| invalid("OUTCOME_EVENT_SOURCE", problem))?;
+        let tag_prefix = read("IMPORT_TAG_PREFIX").unwrap_or_else(|| "sc-import:".to_owned());
+        // Tag keys are at most 128 characters; the longest suffix is `provisioning-artifact-id` (24).
+        if tag_prefix.chars().count() > 128 - 24 {
+            return Err(invalid("IMPORT_TAG_PREFIX", "longer than 104 characters".into()));
+        }
+        let rules = match read("IMPORT_RULES") {
+            Some(json) => RoutingRule::parse_all(&json).map_err(|problem| invalid("IMPORT_RULES", problem))?,
+            None => Vec::new(),
+        };
+        let dry_run = match read("DRY_RUN").map(|value| value.to_ascii_lowercase()).as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => return Err(invalid("DRY_RUN", format!("{other:?} is neither true nor false"))),
+        };
+        let accept_language = match read("ACCEPT_LANGUAGE").as_deref() {
+            None | Some("en") => AcceptLanguage::En,
+            Some("jp") => AcceptLanguage::Jp,
+            Some("zh") => AcceptLanguage::Zh,
+            Some(other) => return Err(invalid("ACCEPT_LANGUAGE", format!("{other:?} is not en, jp or zh"))),
+        };
+        let json_logs = read("AWS_LAMBDA_LOG_FORMAT").is_some_and(|format| format.eq_ignore_ascii_case("json"));
+        Ok(Self {
+            outcome_topic_arn,
+            outcome_event_bus,
+            outcome_event_source,
+            tag_prefix,
+            rules,
+            dry_run,
+            accept_language,
+            json_logs,
+        })
+    }
+}
+
+/// `arn:<partition>:<service>:<region>:<account>:<resource>` with every part present.
+fn check_arn(arn: &str, service: &str) -> Result<(), String> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", partition, found, region, account, resource]
+            if partition.starts_with("aws")
+                && *found == service
+                && !region.is_empty()
+                && account.len() == 12
+                && account.chars().all(|c| c.is_ascii_digit())
+                && !resource.is_empty() =>
+        {
+            Ok(())
+        }
+        _ => Err(format!("{arn:?} is not an {service} ARN (arn:aws:{service}:<region>:<account>:<name>)")),
+    }
+}
+
+/// A bus name (`[/.\-_A-Za-z0-9]{1,256}`) or a bus ARN (`arn:…:events:<region>:<account>:event-bus/<name>`).
+fn check_event_bus(bus: &str) -> Result<(), String> {
+    if bus.starts_with("arn:") {
+        check_arn(bus, "events")?;
+        return if bus.contains(":event-bus/") { Ok(()) } else { Err(format!("{bus:?} is not an event bus ARN")) };
+    }
+    let valid_name = bus.len() <= 256 && bus.chars().all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c));
+    if valid_name { Ok(()) } else { Err(format!("{bus:?} is not an event bus name or ARN")) }
+}
+
+/// EventBridge refuses `PutEvents` entries whose source starts with `aws.`; sources are at most 256 characters.
+fn check_event_source(source: &str) -> Result<(), String> {
+    if source.starts_with("aws.") {
+        Err(format!("{source:?}: sources starting with \"aws.\" are reserved for AWS services"))
+    } else if source.len() > 256 {
+        Err("longer than 256 characters".into())
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn nothing_set_gives_the_contract_defaults() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.outcome_topic_arn, None);
+        assert_eq!(config.outcome_event_bus, None);
+        assert_eq!(config.outcome_event_source, "sc-stack-importer");
+        assert_eq!(config.tag_prefix, "sc-import:");
+        assert!(config.rules.is_empty());
+        assert!(!config.dry_run);
+        assert_eq!(config.accept_language, AcceptLanguage::En);
+    }
+
+    #[test]
+    fn empty_values_count_as_unset() {
+        let config =
+            config(&[("OUTCOME_TOPIC_ARN", ""), ("OUTCOME_EVENT_BUS", " "), ("IMPORT_RULES", ""), ("DRY_RUN", "")])
+                .unwrap();
+        assert_eq!((config.outcome_topic_arn, config.outcome_event_bus, config.dry_run), (None, None, false));
+    }
+
+    #[test]
+    fn every_variable_is_read() {
+        let config = config(&[
+            ("OUTCOME_TOPIC_ARN", "arn:aws:sns:us-east-1:111122223333:outcomes"),
+            ("OUTCOME_EVENT_BUS", "arn:aws:events:us-east-1:111122223333:event-bus/platform"),
+            ("OUTCOME_EVENT_SOURCE", "platform.importer"),
+            ("IMPORT_TAG_PREFIX", "platform/"),
+            ("IMPORT_RULES", r#"[{"stackName":"payments-*","productId":"prod-abcdefghijklm"}]"#),
+            ("DRY_RUN", "TRUE"),
+            ("ACCEPT_LANGUAGE", "jp"),
+        ])
+        .unwrap();
+        assert_eq!(config.outcome_topic_arn.as_deref(), Some("arn:aws:sns:us-east-1:111122223333:outcomes"));
+        assert_eq!(config.outcome_event_source, "platform.importer");
+        assert_eq!(config.tag_prefix, "platform/");
+        assert_eq!(config.rules.len(), 1);
+        assert!(config.dry_run);
+        assert_eq!(config.accept_language, AcceptLanguage::Jp);
+    }
+
+    #[test]
+    fn a_malformed_value_names_its_variable() {
+        for (variable, value) in [
+            ("OUTCOME_TOPIC_ARN", "my-topic"),
+            ("OUTCOME_TOPIC_ARN", "arn:aws:sqs:us-east-1:111122223333:q"),
+            ("OUTCOME_EVENT_BUS", "bus with spaces"),
+            ("OUTCOME_EVENT_BUS", "arn:aws:events:us-east-1:111122223333:rule/x"),
+            ("OUTCOME_EVENT_SOURCE", "aws.cloudformation"),
+            ("IMPORT_RULES", "{not json"),
+            ("IMPORT_RULES", r#"[{"productId":"prod a"}]"#),
+            ("DRY_RUN", "yes"),
+            ("ACCEPT_LANGUAGE", "fr"),
+        ] {
+            let error = config(&[(variable, value)]).unwrap_err();
+            assert_eq!(error.variable, variable, "{value}");
+            assert!(error.to_string().starts_with(&format!("invalid {variable}: ")), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_bus_may_be_given_by_name() {
+        assert_eq!(
+            config(&[("OUTCOME_EVENT_BUS", "platform-events")]).unwrap().outcome_event_bus.as_deref(),
+            Some("platform-events")
+        );
+    }
+}

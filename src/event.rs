@@ -1,0 +1,416 @@
+//! The three input shapes (CONTRACT.md §1) — an EventBridge stack status event, an SQS batch of such events, a manual
+//! request — parsed once into work items. Nothing here fails: bad input becomes an item that ends INVALID_REQUEST.
+
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::outcome::{Trigger, TriggerKind};
+use crate::routing::RouteFields;
+use crate::stack::{StackArn, StackName, StackRef, truncate};
+
+pub const STACK_EVENT_SOURCE: &str = "aws.cloudformation";
+pub const STACK_EVENT_DETAIL_TYPE: &str = "CloudFormation Stack Status Change";
+/// More imports than this in one manual request are refused whole: each import can take minutes to follow.
+pub const MAX_MANUAL_IMPORTS: usize = 50;
+
+/// One invocation's payload, by shape.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Invocation {
+    StackEvent(WorkItem),
+    Queue(Vec<QueueItem>),
+    Manual(Vec<WorkItem>),
+}
+
+/// An SQS record and the work its body asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueItem {
+    pub message_id: String,
+    pub item: WorkItem,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkItem {
+    pub trigger: Trigger,
+    pub task: Task,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Task {
+    Import(ImportRequest),
+    /// Not a CloudFormation stack status event: answered without any AWS call.
+    Unsupported {
+        stack: Option<StackRef>,
+        message: String,
+    },
+    /// Could not be understood: answered INVALID_REQUEST without any AWS call.
+    Invalid {
+        stack: Option<StackRef>,
+        message: String,
+    },
+}
+
+/// One stack to look at, and whatever routing the caller pinned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRequest {
+    pub stack: StackRef,
+    pub route: RouteFields,
+    /// A manual request's `dryRun`; `None` falls back to the `DRY_RUN` setting.
+    pub dry_run: Option<bool>,
+}
+
+/// The `detail` of a "CloudFormation Stack Status Change" event. Every field is optional in real events.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct StackStatusChange {
+    #[serde(default)]
+    stack_id: Option<String>,
+}
+
+impl Invocation {
+    /// Sorts a payload into its shape. `request_id` identifies manual requests (Lambda's request id).
+    pub fn parse(payload: Value, request_id: &str) -> Invocation {
+        match payload {
+            Value::Object(mut object) => {
+                if let Some(records) = object.remove("Records") {
+                    Invocation::Queue(queue_items(records))
+                } else if object.contains_key("source") || object.contains_key("detail-type") {
+                    let trigger_id = object.get("id").and_then(Value::as_str).unwrap_or(request_id).to_owned();
+                    let trigger = Trigger { kind: TriggerKind::Event, id: trigger_id };
+                    Invocation::StackEvent(WorkItem { trigger, task: event_task(Value::Object(object)) })
+                } else {
+                    Invocation::Manual(manual_items(object, request_id))
+                }
+            }
+            other => {
+                let trigger = Trigger { kind: TriggerKind::Manual, id: request_id.to_owned() };
+                let message = format!("the payload is a JSON {}, not an object (CONTRACT.md §1)", json_type(&other));
+                Invocation::Manual(vec![WorkItem { trigger, task: Task::Invalid { stack: None, message } }])
+            }
+        }
+    }
+}
+
+/// Shape (a): the task an EventBridge event asks for.
+fn event_task(event: Value) -> Task {
+    let source = event.get("source").and_then(Value::as_str).unwrap_or_default();
+    let detail_type = event.get("detail-type").and_then(Value::as_str).unwrap_or_default();
+    if source != STACK_EVENT_SOURCE || detail_type != STACK_EVENT_DETAIL_TYPE {
+        return Task::Unsupported {
+            stack: None,
+            message: format!(
+                "event {:?}/{:?} is not a \"{STACK_EVENT_DETAIL_TYPE}\" event from {STACK_EVENT_SOURCE}",
+                truncate(source, 100),
+                truncate(detail_type, 100)
+            ),
+        };
+    }
+    let event: EventBridgeEvent<Option<StackStatusChange>> = match serde_json::from_value(event) {
+        Ok(event) => event,
+        Err(error) => return Task::Invalid { stack: None, message: format!("malformed stack status event: {error}") },
+    };
+    let from_detail = event.detail.and_then(|detail| detail.stack_id);
+    let from_resources = event.resources.and_then(|resources| resources.into_iter().next());
+    let Some(stack_id) = from_detail.or(from_resources) else {
+        return Task::Invalid {
+            stack: None,
+            message: "the event names no stack (no detail.stack-id, no resources)".into(),
+        };
+    };
+    match StackArn::parse(&stack_id) {
+        Ok(arn) => {
+            Task::Import(ImportRequest { stack: StackRef::Arn(arn), route: RouteFields::default(), dry_run: None })
+        }
+        Err(error) => Task::Invalid { stack: None, message: error.to_string() },
+    }
+}
+
+/// Shape (b): every record of an SQS batch, each with the id to report back in `batchItemFailures`.
+fn queue_items(records: Value) -> Vec<QueueItem> {
+    let Value::Array(records) = records else {
+        let item = WorkItem {
+            trigger: Trigger { kind: TriggerKind::Queue, id: String::new() },
+            task: Task::Invalid { stack: None, message: "`Records` is not a list".into() },
+        };
+        return vec![QueueItem { message_id: String::new(), item }];
+    };
+    records
+        .into_iter()
+        .enumerate()
+        .map(|(index, record)| {
+            let message_id = record
+                .get("messageId")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("record-{index}"));
+            let task = match record.get("body") {
+                Some(Value::String(body)) => body_task(body),
+                _ => Task::Invalid { stack: None, message: "the SQS record has no string body".into() },
+            };
+            let trigger = Trigger { kind: TriggerKind::Queue, id: message_id.clone() };
+            QueueItem { message_id, item: WorkItem { trigger, task } }
+        })
+        .collect()
+}
+
+/// An SQS body holds an EventBridge event, or the Lambda on-failure record that wraps one in `requestPayload`.
+fn body_task(body: &str) -> Task {
+    match serde_json::from_str::<Value>(body) {
+        Ok(Value::Object(mut object)) => match object.remove("requestPayload") {
+            Some(payload @ Value::Object(_)) => event_task(payload),
+            Some(other) => Task::Invalid {
+                stack: None,
+                message: format!("requestPayload is a JSON {}, not an event", json_type(&other)),
+            },
+            None => event_task(Value::Object(object)),
+        },
+        Ok(other) => Task::Invalid {
+            stack: None,
+            message: format!("the SQS body is a JSON {}, not an event", json_type(&other)),
+        },
+        Err(error) => Task::Invalid { stack: None, message: format!("the SQS body is not JSON: {error}") },
+    }
+}
+
+/// Shape (c): one request, or `{"imports": [...]}` with an optional batch-wide `dryRun`.
+fn manual_items(mut object: Map<String, Value>, request_id: &str) -> Vec<WorkItem> {
+    let item = |task| WorkItem { trigger: Trigger { kind: TriggerKind::Manual, id: request_id.to_owned() }, task };
+    let Some(imports) = object.remove("imports") else {
+        return vec![item(manual_task(object, None))];
+    };
+    let batch_dry_run = match object.remove("dryRun") {
+        None => None,
+        Some(Value::Bool(flag)) => Some(flag),
+        Some(other) => {
+            return vec![item(invalid(format!("dryRun must be true or false, not a JSON {}", json_type(&other))))];
+        }
+    };
+    if let Some(field) = object.keys().next() {
+        return vec![item(invalid(format!("unknown field {:?} beside \"imports\"", truncate(field, 60))))];
+    }
+    match imports {
+        Value::Array(imports) if imports.is_empty() => vec![item(invalid("\"imports\" is empty".into()))],
+        Value::Array(imports) if imports.len() > MAX_MANUAL_IMPORTS => vec![item(invalid(format!(
+            "\"imports\" holds {} requests; at most {MAX_MANUAL_IMPORTS} are taken in one invocation",
+            imports.len()
+        )))],
+        Value::Array(imports) => imports
+            .into_iter()
+            .map(|request| match request {
+                Value::Object(fields) => item(manual_task(fields, batch_dry_run)),
+                other => item(invalid(format!("an import request is a JSON {}, not an object", json_type(&other)))),
+            })
+            .collect(),
+        other => vec![item(invalid(format!("\"imports\" is a JSON {}, not a list", json_type(&other))))],
+    }
+}
+
+fn invalid(message: String) -> Task {
+    Task::Invalid { stack: None, message }
+}
+
+/// A manual request object. Unknown fields are refused: a misspelt `productId` must not silently fall back to tags.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ManualRequest {
+    stack_name: Option<String>,
+    stack_arn: Option<String>,
+    product_id: Option<String>,
+    provisioning_artifact_id: Option<String>,
+    provisioned_product_name: Option<String>,
+    dry_run: Option<bool>,
+}
+
+fn manual_task(fields: Map<String, Value>, batch_dry_run: Option<bool>) -> Task {
+    let request: ManualRequest = match serde_json::from_value(Value::Object(fields)) {
+        Ok(request) => request,
+        Err(error) => return invalid(format!("malformed import request: {error}")),
+    };
+    let stack = match (request.stack_arn.as_deref(), request.stack_name.as_deref()) {
+        (None, None) => return invalid("an import request needs stackName or stackArn".into()),
+        (Some(arn), name) => match StackArn::parse(arn) {
+            Ok(arn) if name.is_none_or(|name| name == arn.name().as_str()) => StackRef::Arn(arn),
+            Ok(arn) => {
+                let message = format!(
+                    "stackName {:?} is not the stack of stackArn {arn}",
+                    truncate(name.unwrap_or_default(), 140)
+                );
+                return Task::Invalid { stack: Some(StackRef::Arn(arn)), message };
+            }
+            Err(error) => return invalid(error.to_string()),
+        },
+        (None, Some(name)) => match StackName::parse(name) {
+            Ok(name) => StackRef::Name(name),
+            Err(error) => return invalid(error.to_string()),
+        },
+    };
+    let route = RouteFields {
+        product_id: request.product_id,
+        provisioning_artifact_id: request.provisioning_artifact_id,
+        provisioned_product_name: request.provisioned_product_name,
+    };
+    if let Err(message) = route.validate("request") {
+        return Task::Invalid { stack: Some(stack), message };
+    }
+    Task::Import(ImportRequest { stack, route, dry_run: request.dry_run.or(batch_dry_run) })
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "list",
+        Value::Object(_) => "object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const ARN: &str =
+        "arn:aws:cloudformation:us-east-1:111122223333:stack/payments-api/0b9a4c20-5ad5-11ef-a1b2-0a1b2c3d4e5f";
+
+    fn stack_event(detail: Value) -> Value {
+        json!({"version":"0","id":"6a7e8feb-b491-4cf7-a9f1-bf3703467718","detail-type":STACK_EVENT_DETAIL_TYPE,
+               "source":STACK_EVENT_SOURCE,"account":"111122223333","time":"2026-11-28T18:43:48Z","region":"us-east-1",
+               "resources":[ARN],"detail":detail})
+    }
+
+    fn single(invocation: Invocation) -> WorkItem {
+        match invocation {
+            Invocation::StackEvent(item) => item,
+            Invocation::Manual(mut items) if items.len() == 1 => items.remove(0),
+            other => panic!("expected one item, got {other:?}"),
+        }
+    }
+
+    fn imported_stack(task: &Task) -> &str {
+        match task {
+            Task::Import(request) => request.stack.as_str(),
+            other => panic!("expected an import, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_stack_status_event_names_its_stack_by_arn() {
+        let item = single(Invocation::parse(
+            stack_event(json!({"stack-id":ARN,"status-details":{"status":"CREATE_COMPLETE"}})),
+            "req",
+        ));
+        assert_eq!(
+            item.trigger,
+            Trigger { kind: TriggerKind::Event, id: "6a7e8feb-b491-4cf7-a9f1-bf3703467718".into() }
+        );
+        assert_eq!(imported_stack(&item.task), ARN);
+    }
+
+    #[test]
+    fn an_event_without_detail_fields_falls_back_to_its_resources() {
+        let item = single(Invocation::parse(stack_event(json!({})), "req"));
+        assert_eq!(imported_stack(&item.task), ARN);
+    }
+
+    #[test]
+    fn another_kind_of_event_is_unsupported() {
+        let mut event = stack_event(json!({}));
+        event["detail-type"] = json!("CloudFormation Resource Status Change");
+        assert!(matches!(single(Invocation::parse(event, "req")).task, Task::Unsupported { .. }));
+        let scheduled = json!({"source":"aws.events","detail-type":"Scheduled Event","detail":{}});
+        assert!(matches!(single(Invocation::parse(scheduled, "req")).task, Task::Unsupported { .. }));
+    }
+
+    #[test]
+    fn a_stack_event_with_a_foreign_arn_is_invalid() {
+        let mut event = stack_event(json!({"stack-id":"arn:aws:s3:::bucket"}));
+        event["resources"] = json!([]);
+        assert!(matches!(single(Invocation::parse(event, "req")).task, Task::Invalid { .. }));
+    }
+
+    #[test]
+    fn a_stack_event_with_wrong_types_is_invalid_not_a_panic() {
+        for detail in [json!("text"), json!({"stack-id": 42})] {
+            let task = single(Invocation::parse(stack_event(detail), "req")).task;
+            assert!(matches!(task, Task::Invalid { .. }), "{task:?}");
+        }
+        let mut event = stack_event(json!({}));
+        event["time"] = json!("yesterday");
+        assert!(matches!(single(Invocation::parse(event, "req")).task, Task::Invalid { .. }));
+    }
+
+    #[test]
+    fn sqs_records_carry_events_or_on_failure_records() {
+        let event = stack_event(json!({"stack-id":ARN}));
+        let wrapped = json!({"version":"1.0","requestContext":{"condition":"RetriesExhausted"},"requestPayload":event,"responseContext":{}});
+        let payload = json!({"Records":[
+            {"messageId":"m-1","body":event.to_string()},
+            {"messageId":"m-2","body":wrapped.to_string()},
+            {"messageId":"m-3","body":"not json"},
+            {"body":"{}"}
+        ]});
+        let Invocation::Queue(items) = Invocation::parse(payload, "req") else { panic!("not a queue invocation") };
+        assert_eq!(items.iter().map(|i| i.message_id.as_str()).collect::<Vec<_>>(), ["m-1", "m-2", "m-3", "record-3"]);
+        assert_eq!(imported_stack(&items[0].item.task), ARN);
+        assert_eq!(imported_stack(&items[1].item.task), ARN);
+        assert!(matches!(items[2].item.task, Task::Invalid { .. }));
+        assert_eq!(items[0].item.trigger, Trigger { kind: TriggerKind::Queue, id: "m-1".into() });
+    }
+
+    #[test]
+    fn a_manual_request_carries_its_overrides() {
+        let request = json!({"stackName":"payments-api","productId":"prod-abcdefghijklm","provisioningArtifactId":"pa-abcdefghijklm",
+                             "provisionedProductName":"payments","dryRun":true});
+        let item = single(Invocation::parse(request, "req-1"));
+        assert_eq!(item.trigger, Trigger { kind: TriggerKind::Manual, id: "req-1".into() });
+        let Task::Import(request) = item.task else { panic!() };
+        assert_eq!(request.stack.as_str(), "payments-api");
+        assert_eq!(request.route.product_id.as_deref(), Some("prod-abcdefghijklm"));
+        assert_eq!(request.route.provisioned_product_name.as_deref(), Some("payments"));
+        assert_eq!(request.dry_run, Some(true));
+    }
+
+    #[test]
+    fn a_batch_keeps_request_order_and_its_dry_run_default() {
+        let batch =
+            json!({"dryRun":true,"imports":[{"stackArn":ARN},{"stackName":"orders","dryRun":false},{"stackName":7}]});
+        let Invocation::Manual(items) = Invocation::parse(batch, "req") else { panic!() };
+        assert_eq!(items.len(), 3);
+        let Task::Import(first) = &items[0].task else { panic!() };
+        let Task::Import(second) = &items[1].task else { panic!() };
+        assert_eq!((first.stack.as_str(), first.dry_run), (ARN, Some(true)));
+        assert_eq!((second.stack.as_str(), second.dry_run), ("orders", Some(false)));
+        assert!(matches!(items[2].task, Task::Invalid { .. }));
+    }
+
+    #[test]
+    fn malformed_manual_requests_are_invalid() {
+        for request in [
+            json!({}),
+            json!({"stackName":""}),
+            json!({"stackName":"payments-api","productid":"prod-x"}),
+            json!({"stackName":"payments-api","productId":"prod x"}),
+            json!({"stackName":"payments-api","dryRun":"yes"}),
+            json!({"stackName":"other","stackArn":ARN}),
+            json!({"stackArn":"arn:aws:sns:us-east-1:111122223333:topic"}),
+            json!({"imports":"payments-api"}),
+            json!({"imports":[]}),
+            json!({"imports":[], "force":true}),
+            json!([1, 2]),
+            json!("payments-api"),
+            Value::Null,
+        ] {
+            let task = single(Invocation::parse(request.clone(), "req")).task;
+            assert!(matches!(task, Task::Invalid { .. }), "{request} gave {task:?}");
+        }
+    }
+
+    #[test]
+    fn an_oversized_batch_is_refused_whole() {
+        let imports: Vec<Value> = (0..=MAX_MANUAL_IMPORTS).map(|i| json!({"stackName":format!("s{i}")})).collect();
+        let task = single(Invocation::parse(json!({"imports":imports}), "req")).task;
+        assert!(matches!(task, Task::Invalid { ref message, .. } if message.contains("at most 50")), "{task:?}");
+    }
+}
