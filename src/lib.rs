@@ -9,3 +9,4 @@ pub mod outcome;
 pub mod ports;
 pub mod routing;
 pub mod stack;
+pub mod template;
