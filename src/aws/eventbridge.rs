@@ -1,0 +1,60 @@
+//! EventBridge adapter: puts each outcome on the outcome bus as a `Stack Import Outcome` event (CONTRACT.md §4).
+
+use aws_sdk_eventbridge::Client;
+use aws_sdk_eventbridge::types::PutEventsRequestEntry;
+
+use crate::outcome::Outcome;
+use crate::ports::{OutcomePublisher, PublishError};
+
+pub const DETAIL_TYPE: &str = "Stack Import Outcome";
+
+#[derive(Debug, Clone)]
+pub struct EventBridgeOutcomePublisher {
+    client: Client,
+    bus: String,
+    source: String,
+}
+
+impl EventBridgeOutcomePublisher {
+    pub fn new(client: Client, bus: String, source: String) -> Self {
+        Self { client, bus, source }
+    }
+}
+
+/// The PutEvents entry for an outcome. `Resources` holds the stack ARN when the stack is known.
+pub fn outcome_entry(outcome: &Outcome, bus: &str, source: &str) -> PutEventsRequestEntry {
+    let stack_arn = outcome.stack.as_ref().map(|stack| stack.arn.clone()).filter(|arn| !arn.is_empty());
+    PutEventsRequestEntry::builder()
+        .event_bus_name(bus)
+        .source(source)
+        .detail_type(DETAIL_TYPE)
+        .detail(outcome.to_json().to_string())
+        .set_resources(stack_arn.map(|arn| vec![arn]))
+        .build()
+}
+
+impl OutcomePublisher for EventBridgeOutcomePublisher {
+    async fn publish(&self, outcome: &Outcome) -> Result<(), PublishError> {
+        let destination = || format!("EventBridge bus {}", self.bus);
+        let output =
+            self.client.put_events().entries(outcome_entry(outcome, &self.bus, &self.source)).send().await.map_err(
+                |error| PublishError {
+                    destination: destination(),
+                    message: super::error::service_error(error).to_string(),
+                },
+            )?;
+        // PutEvents answers 200 even when an entry was refused; FailedEntryCount says so.
+        if output.failed_entry_count() > 0 {
+            let why = output
+                .entries()
+                .iter()
+                .filter_map(|entry| {
+                    entry.error_code().map(|code| format!("{code}: {}", entry.error_message().unwrap_or_default()))
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            return Err(PublishError { destination: destination(), message: format!("the entry was refused ({why})") });
+        }
+        Ok(())
+    }
+}

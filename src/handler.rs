@@ -1,0 +1,484 @@
+//! The function's flow: parse → read the stack → check → route → compare templates → import → follow the record →
+//! publish, and the delivery rules of each input shape. Orchestration only; each step's rules live in its module.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse};
+use lambda_runtime::{Context, Diagnostic, LambdaEvent};
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use crate::eligibility;
+use crate::event::{ImportRequest, Invocation, QueueItem, Task, WorkItem};
+use crate::import::{idempotency_token, record_info, record_verdict};
+use crate::outcome::{Outcome, Reason, RecordInfo, StackInfo, Target, Trigger, Verdict, now_rfc3339};
+use crate::ports::{
+    ArtifactDetail, Catalog, ImportInput, OutcomePublisher, ProvisionedProductQuery, PublishError, RecordSnapshot,
+    ServiceError, ServiceErrorKind, StackReader, TemplateFetcher,
+};
+use crate::routing::{self, Route, RoutingRule};
+use crate::stack::{Stack, StackRef};
+use crate::template::{Difference, Template};
+
+/// How many template differences an outcome message names.
+const DIFFERENCES_SHOWN: usize = 5;
+
+fn describe(differences: &[Difference]) -> String {
+    crate::template::describe(differences, DIFFERENCES_SHOWN)
+}
+
+/// How the record of an import is followed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollSchedule {
+    pub first_delay: Duration,
+    pub max_delay: Duration,
+    /// Kept free before the invocation's deadline, to publish the outcome and answer.
+    pub safety_margin: Duration,
+    /// Time budget when the invocation has no deadline (a local run without the Runtime API's deadline header).
+    pub default_budget: Duration,
+}
+
+impl Default for PollSchedule {
+    fn default() -> Self {
+        Self {
+            first_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(10),
+            safety_margin: Duration::from_secs(10),
+            default_budget: Duration::from_secs(120),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub tag_prefix: String,
+    pub rules: Vec<RoutingRule>,
+    pub dry_run: bool,
+    pub poll: PollSchedule,
+}
+
+/// The error returned to Lambda, so that it retries the event (and finally keeps it in the on-failure destination).
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error("{reason} for stack {stack}: {message}")]
+    Retryable { stack: String, reason: &'static str, message: String },
+    #[error("the {outcome} outcome for stack {stack} was not published: {source}")]
+    Unpublished { stack: String, outcome: &'static str, source: PublishError },
+}
+
+impl From<HandlerError> for Diagnostic {
+    fn from(error: HandlerError) -> Self {
+        let error_type = match &error {
+            HandlerError::Retryable { .. } => "RetryableOutcome",
+            HandlerError::Unpublished { .. } => "OutcomeNotPublished",
+        };
+        Diagnostic { error_type: error_type.to_owned(), error_message: error.to_string() }
+    }
+}
+
+pub struct Importer<S, C, T, P> {
+    pub stacks: S,
+    pub catalog: C,
+    pub templates: T,
+    pub publisher: P,
+    pub settings: Settings,
+}
+
+impl<S, C, T, P> Importer<S, C, T, P>
+where
+    S: StackReader + Sync,
+    C: Catalog + Sync,
+    T: TemplateFetcher + Sync,
+    P: OutcomePublisher + Sync,
+{
+    /// Answers one invocation, following each shape's delivery rules (CONTRACT.md §1).
+    pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, HandlerError> {
+        let deadline = self.deadline(&event.context);
+        match Invocation::parse(event.payload, &event.context.request_id) {
+            // Lambda retries an async event that returned an error, then sends it to the on-failure destination.
+            Invocation::StackEvent(item) => {
+                let (outcome, published) = self.settle(item, deadline).await;
+                if outcome.retryable() {
+                    return Err(HandlerError::Retryable {
+                        stack: outcome.stack_label().to_owned(),
+                        reason: outcome.reason().as_str(),
+                        message: outcome.verdict.message.clone(),
+                    });
+                }
+                published.map_err(|source| HandlerError::Unpublished {
+                    stack: outcome.stack_label().to_owned(),
+                    outcome: outcome.kind().as_str(),
+                    source,
+                })?;
+                Ok(json!({ "outcomes": [outcome] }))
+            }
+            // A partial batch response: exactly the records to retry stay in the queue.
+            Invocation::Queue(items) => {
+                let mut response = SqsBatchResponse::default();
+                for QueueItem { message_id, item } in items {
+                    let (outcome, published) = self.settle(item, deadline).await;
+                    if outcome.retryable() || published.is_err() {
+                        let mut failure = BatchItemFailure::default();
+                        failure.item_identifier = message_id;
+                        response.batch_item_failures.push(failure);
+                    }
+                }
+                Ok(serde_json::to_value(response).unwrap_or_else(|_| json!({ "batchItemFailures": [] })))
+            }
+            // A person is waiting for the answer: every outcome, retryable ones marked as such, never a bare error.
+            Invocation::Manual(items) => {
+                let mut outcomes = Vec::with_capacity(items.len());
+                for item in items {
+                    outcomes.push(self.settle(item, deadline).await.0);
+                }
+                Ok(json!({ "outcomes": outcomes }))
+            }
+        }
+    }
+
+    /// Decides one item and publishes its outcome.
+    async fn settle(&self, item: WorkItem, deadline: Instant) -> (Outcome, Result<(), PublishError>) {
+        let outcome = self.decide(item, deadline).await;
+        tracing::info!(
+            outcome = outcome.kind().as_str(),
+            reason = outcome.reason().as_str(),
+            retryable = outcome.retryable(),
+            stack = outcome.stack_label(),
+            trigger = %outcome.trigger.id,
+            message = %outcome.verdict.message,
+            "decided"
+        );
+        let published = self.publisher.publish(&outcome).await;
+        if let Err(error) = &published {
+            tracing::error!(stack = outcome.stack_label(), %error, "outcome not published");
+        }
+        (outcome, published)
+    }
+
+    async fn decide(&self, item: WorkItem, deadline: Instant) -> Outcome {
+        let mut draft = Draft::new(item.trigger, self.settings.dry_run);
+        let verdict = match item.task {
+            Task::Unsupported { stack, message } => {
+                draft.stack = stack.as_ref().map(StackInfo::from_ref);
+                Verdict::new(Reason::UnsupportedEvent, message)
+            }
+            Task::Invalid { stack, message } => {
+                draft.stack = stack.as_ref().map(StackInfo::from_ref);
+                Verdict::new(Reason::InvalidRequest, message)
+            }
+            Task::Import(request) => {
+                draft.dry_run = request.dry_run.unwrap_or(self.settings.dry_run);
+                self.import_stack(&request, &mut draft, deadline).await.unwrap_or_else(|verdict| verdict)
+            }
+        };
+        draft.finish(verdict)
+    }
+
+    /// One stack, top to bottom. Every `?` is a decision: an ineligible stack is an outcome, not an error.
+    #[tracing::instrument(skip_all, fields(stack = request.stack.as_str()))]
+    async fn import_stack(
+        &self,
+        request: &ImportRequest,
+        draft: &mut Draft,
+        deadline: Instant,
+    ) -> Result<Verdict, Verdict> {
+        draft.stack = Some(StackInfo::from_ref(&request.stack));
+        let stack = self.read_stack(&request.stack).await?;
+        draft.stack = Some(StackInfo::from_stack(&stack));
+
+        eligibility::check(&stack, &self.settings.tag_prefix)?;
+        self.ensure_not_provisioned(&stack).await?;
+
+        let route = routing::resolve(&request.route, &stack, &self.settings.tag_prefix, &self.settings.rules)?
+            .ok_or_else(|| no_route(&stack, &self.settings.tag_prefix))?;
+        draft.target = Some(route.target());
+        self.ensure_name_free(&route).await?;
+
+        let artifact_id = self.matching_artifact(&stack, &route).await?;
+        let target = Target { provisioning_artifact_id: Some(artifact_id.clone()), ..route.target() };
+        draft.target = Some(target);
+        if draft.dry_run {
+            return Ok(Verdict::new(
+                Reason::Eligible,
+                format!(
+                    "dry run: stack {} would be imported as {} from product {} artifact {artifact_id} (routed by {})",
+                    stack.name(),
+                    route.provisioned_product_name,
+                    route.product_id,
+                    route.source
+                ),
+            ));
+        }
+
+        let input = ImportInput {
+            product_id: route.product_id.clone(),
+            provisioning_artifact_id: artifact_id.clone(),
+            provisioned_product_name: route.provisioned_product_name.clone(),
+            physical_id: stack.arn.to_string(),
+            idempotency_token: idempotency_token(&stack, &route.product_id, &artifact_id),
+        };
+        let record = self.catalog.import(&input).await.map_err(import_failure)?;
+        draft.record = Some(record_info(&record));
+        let record = self.follow(record, deadline).await;
+        draft.record = Some(record_info(&record));
+        Ok(record_verdict(&record, stack.name().as_str(), &route.provisioned_product_name))
+    }
+
+    async fn read_stack(&self, stack: &StackRef) -> Result<Stack, Verdict> {
+        let not_found = || Verdict::new(Reason::StackNotFound, format!("stack {} does not exist", stack.as_str()));
+        match self.stacks.describe_stack(stack).await {
+            Ok(Some(found)) => Ok(found),
+            Ok(None) => Err(not_found()),
+            Err(error) if error.kind == ServiceErrorKind::NotFound => Err(not_found()),
+            Err(error) => Err(service_failure(error, "DescribeStacks")),
+        }
+    }
+
+    /// The authoritative "already managed" check: Service Catalog knows the stack as a provisioned product's
+    /// physical id. It is also what keeps the function from importing again on the events its own import causes.
+    async fn ensure_not_provisioned(&self, stack: &Stack) -> Result<(), Verdict> {
+        let query = ProvisionedProductQuery::PhysicalId(stack.arn.to_string());
+        let found = self
+            .catalog
+            .search_provisioned_products(&query)
+            .await
+            .map_err(|error| service_failure(error, "SearchProvisionedProducts"))?;
+        // The search is full-text: keep only exact matches of this stack's ARN.
+        match found.iter().find(|product| product.physical_id.as_deref() == Some(stack.arn.as_str())) {
+            Some(product) => Err(Verdict::new(
+                Reason::AlreadyProvisioned,
+                format!("stack {} is already provisioned product {} ({})", stack.name(), product.name, product.id),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    async fn ensure_name_free(&self, route: &Route) -> Result<(), Verdict> {
+        let query = ProvisionedProductQuery::Name(route.provisioned_product_name.clone());
+        let found = self
+            .catalog
+            .search_provisioned_products(&query)
+            .await
+            .map_err(|error| service_failure(error, "SearchProvisionedProducts"))?;
+        match found.iter().find(|product| product.name == route.provisioned_product_name) {
+            Some(product) => Err(Verdict::new(
+                Reason::NameConflict,
+                format!(
+                    "provisioned product name {} is taken by {}; name another with the {}provisioned-product-name tag",
+                    route.provisioned_product_name, product.id, self.settings.tag_prefix
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The artifact to import as: the routed one if its template matches the stack's, or else the newest active
+    /// artifact of the product whose template does.
+    async fn matching_artifact(&self, stack: &Stack, route: &Route) -> Result<String, Verdict> {
+        let body =
+            self.stacks.original_template(&stack.arn).await.map_err(|error| service_failure(error, "GetTemplate"))?;
+        let stack_template = Template::parse(&body).map_err(|error| {
+            Verdict::new(
+                Reason::TemplateMismatch,
+                format!("the template of stack {} cannot be read: {error}", stack.name()),
+            )
+        })?;
+        let product = route.product_id.as_str();
+
+        if let Some(artifact_id) = &route.provisioning_artifact_id {
+            let artifact = match self.catalog.describe_artifact(product, artifact_id).await {
+                Ok(artifact) => artifact,
+                Err(error) if error.kind == ServiceErrorKind::NotFound => {
+                    return Err(self.missing_artifact_or_product(product, artifact_id).await);
+                }
+                Err(error) => return Err(service_failure(error, "DescribeProvisioningArtifact")),
+            };
+            if !artifact.active {
+                return Err(Verdict::new(
+                    Reason::ArtifactInactive,
+                    format!("artifact {artifact_id} of product {product} is not active"),
+                ));
+            }
+            let differences = self.compare(&stack_template, &artifact).await?;
+            if !differences.is_empty() {
+                return Err(Verdict::new(
+                    Reason::TemplateMismatch,
+                    format!("stack {} does not match artifact {artifact_id}: {}", stack.name(), describe(&differences)),
+                ));
+            }
+            return Ok(artifact_id.clone());
+        }
+
+        let mut artifacts = match self.catalog.list_artifacts(product).await {
+            Ok(artifacts) => artifacts,
+            Err(error) if error.kind == ServiceErrorKind::NotFound => return Err(product_not_found(product)),
+            Err(error) => return Err(service_failure(error, "ListProvisioningArtifacts")),
+        };
+        artifacts.retain(|artifact| artifact.active);
+        if artifacts.is_empty() {
+            return Err(Verdict::new(Reason::ArtifactInactive, format!("product {product} has no active artifact")));
+        }
+        artifacts.sort_by_key(|artifact| std::cmp::Reverse(artifact.created));
+        let mut mismatches = Vec::new();
+        for summary in &artifacts {
+            let artifact = self
+                .catalog
+                .describe_artifact(product, &summary.id)
+                .await
+                .map_err(|error| service_failure(error, "DescribeProvisioningArtifact"))?;
+            let differences = self.compare(&stack_template, &artifact).await?;
+            if differences.is_empty() {
+                return Ok(summary.id.clone());
+            }
+            mismatches.push(format!("{}: {}", summary.id, describe(&differences)));
+        }
+        Err(Verdict::new(
+            Reason::TemplateMismatch,
+            format!(
+                "stack {} matches none of the {} active artifacts of product {product} ({})",
+                stack.name(),
+                artifacts.len(),
+                mismatches.join(" | ")
+            ),
+        ))
+    }
+
+    /// Where the stack's template and the artifact's differ; empty when they are the same template.
+    async fn compare(&self, stack_template: &Template, artifact: &ArtifactDetail) -> Result<Vec<Difference>, Verdict> {
+        let Some(url) = artifact.template_url.as_deref() else {
+            return Err(Verdict::new(Reason::AwsError, format!("artifact {} has no TemplateUrl", artifact.id)));
+        };
+        let body = self.templates.fetch(url).await.map_err(|error| {
+            let message = format!("the template of artifact {} could not be read: {error}", artifact.id);
+            if error.retryable {
+                Verdict::retryable(Reason::AwsError, message)
+            } else {
+                Verdict::new(Reason::AwsError, message)
+            }
+        })?;
+        let artifact_template = Template::parse(&body).map_err(|error| {
+            Verdict::new(
+                Reason::TemplateMismatch,
+                format!("the template of artifact {} cannot be read: {error}", artifact.id),
+            )
+        })?;
+        Ok(stack_template.differences(&artifact_template))
+    }
+
+    /// DescribeProvisioningArtifact says only "not found": ask for the product to tell which one is missing.
+    async fn missing_artifact_or_product(&self, product: &str, artifact_id: &str) -> Verdict {
+        match self.catalog.list_artifacts(product).await {
+            Err(error) if error.kind == ServiceErrorKind::NotFound => product_not_found(product),
+            _ => Verdict::new(Reason::ArtifactNotFound, format!("product {product} has no artifact {artifact_id}")),
+        }
+    }
+
+    /// Polls DescribeRecord with growing pauses until the record ends or the deadline (less the margin) comes.
+    async fn follow(&self, mut record: RecordSnapshot, deadline: Instant) -> RecordSnapshot {
+        let poll = &self.settings.poll;
+        let mut delay = poll.first_delay;
+        while !record.is_terminal() && Instant::now() + delay + poll.safety_margin < deadline {
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(poll.max_delay);
+            match self.catalog.describe_record(&record.record_id).await {
+                Ok(latest) => record = latest,
+                // Throttling while polling: the next poll will do.
+                Err(error) if error.is_transient() => tracing::warn!(%error, "DescribeRecord failed; polling on"),
+                Err(error) => {
+                    tracing::warn!(%error, "DescribeRecord failed; the record can't be followed");
+                    break;
+                }
+            }
+        }
+        record
+    }
+
+    fn deadline(&self, context: &Context) -> Instant {
+        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|now| now.as_millis()).unwrap_or_default();
+        let remaining = match u128::from(context.deadline).checked_sub(now_ms) {
+            _ if context.deadline == 0 => self.settings.poll.default_budget,
+            Some(left) => Duration::from_millis(u64::try_from(left).unwrap_or(u64::MAX)),
+            None => Duration::ZERO,
+        };
+        Instant::now() + remaining
+    }
+}
+
+/// The parts of an outcome learnt along the way, until the verdict completes it.
+struct Draft {
+    trigger: Trigger,
+    dry_run: bool,
+    stack: Option<StackInfo>,
+    target: Option<Target>,
+    record: Option<RecordInfo>,
+}
+
+impl Draft {
+    fn new(trigger: Trigger, dry_run: bool) -> Self {
+        Self { trigger, dry_run, stack: None, target: None, record: None }
+    }
+
+    fn finish(self, verdict: Verdict) -> Outcome {
+        Outcome {
+            verdict,
+            stack: self.stack,
+            target: self.target,
+            record: self.record,
+            trigger: self.trigger,
+            dry_run: self.dry_run,
+            time: now_rfc3339(),
+        }
+    }
+}
+
+fn no_route(stack: &Stack, tag_prefix: &str) -> Verdict {
+    Verdict::new(
+        Reason::NoRoute,
+        format!(
+            "no product for stack {}: no {tag_prefix}product-id tag and no IMPORT_RULES rule matches",
+            stack.name()
+        ),
+    )
+}
+
+fn product_not_found(product: &str) -> Verdict {
+    Verdict::new(
+        Reason::ProductNotFound,
+        format!("product {product} does not exist or is not shared with this account"),
+    )
+}
+
+/// A failed AWS call as an outcome: access problems need a person; throttling and 5xx need only another attempt.
+fn service_failure(error: ServiceError, operation: &str) -> Verdict {
+    let message = format!("{operation} failed: {error}");
+    match error.kind {
+        ServiceErrorKind::AccessDenied => Verdict::new(Reason::AccessDenied, message),
+        ServiceErrorKind::Throttled | ServiceErrorKind::Transient => Verdict::retryable(Reason::AwsError, message),
+        _ => Verdict::new(Reason::AwsError, message),
+    }
+}
+
+/// ImportAsProvisionedProduct's documented exceptions, as outcomes.
+fn import_failure(error: ServiceError) -> Verdict {
+    let message = format!("ImportAsProvisionedProduct failed: {error}");
+    match error.kind {
+        ServiceErrorKind::DuplicateResource => Verdict::new(Reason::NameConflict, message),
+        // Service Catalog allows one import at a time per stack/product; the next attempt can succeed.
+        ServiceErrorKind::InvalidState => Verdict::retryable(Reason::ImportBusy, message),
+        ServiceErrorKind::InvalidParameters => Verdict::new(Reason::InvalidRequest, message),
+        ServiceErrorKind::NotFound => {
+            let said = error.message.to_ascii_lowercase();
+            let reason = if said.contains("artifact") {
+                Reason::ArtifactNotFound
+            } else if said.contains("product") {
+                Reason::ProductNotFound
+            } else if said.contains("stack") {
+                Reason::StackNotFound
+            } else {
+                Reason::ArtifactNotFound
+            };
+            Verdict::new(reason, message)
+        }
+        _ => service_failure(error, "ImportAsProvisionedProduct"),
+    }
+}
