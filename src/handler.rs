@@ -17,8 +17,11 @@ use crate::ports::{
     ServiceError, ServiceErrorKind, StackReader, TemplateFetcher,
 };
 use crate::routing::{self, Route, RoutingRule};
-use crate::stack::{Stack, StackRef};
+use crate::stack::{Stack, StackRef, truncate};
 use crate::template::{Difference, Template};
+
+/// An outcome message longer than this is cut.
+const MAX_MESSAGE_CHARS: usize = 2000;
 
 /// How many template differences an outcome message names.
 const DIFFERENCES_SHOWN: usize = 5;
@@ -418,7 +421,9 @@ impl Draft {
         Self { trigger, dry_run, stack: None, target: None, record: None }
     }
 
-    fn finish(self, verdict: Verdict) -> Outcome {
+    fn finish(self, mut verdict: Verdict) -> Outcome {
+        // Outcomes travel as SNS messages and EventBridge details (256 KB each); a message is a sentence, not a dump.
+        verdict.message = truncate(&verdict.message, MAX_MESSAGE_CHARS);
         Outcome {
             verdict,
             stack: self.stack,

@@ -135,7 +135,9 @@ pub struct Trigger {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StackInfo {
-    pub arn: String,
+    /// Absent for a stack named only by name that DescribeStacks did not answer for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
@@ -151,14 +153,14 @@ impl StackInfo {
         match stack {
             StackRef::Arn(arn) => Self::from_arn(arn, None),
             StackRef::Name(name) => {
-                Self { arn: String::new(), name: name.to_string(), status: None, account: None, region: None }
+                Self { arn: None, name: name.to_string(), status: None, account: None, region: None }
             }
         }
     }
 
     pub fn from_arn(arn: &StackArn, status: Option<String>) -> Self {
         Self {
-            arn: arn.to_string(),
+            arn: Some(arn.to_string()),
             name: arn.name().to_string(),
             status,
             account: Some(arn.account().to_owned()),

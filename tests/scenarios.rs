@@ -304,7 +304,25 @@ async fn throttling_is_retryable_and_a_manual_caller_is_told_so() {
     let outcome = &outcomes(&answer)[0];
     assert_eq!((outcome["reason"].as_str(), outcome["retryable"].as_bool()), (Some("AWS_ERROR"), Some(true)));
     assert_eq!(outcome["trigger"], json!({"kind":"manual","id":"req-7f3e"}));
-    assert_eq!(outcome["stack"]["name"], "payments-api");
+    // Named only by name and never described: what is unknown is absent, not empty.
+    assert_eq!(outcome["stack"], json!({"name":"payments-api"}));
+}
+
+#[tokio::test]
+async fn an_outcome_message_stays_a_sentence_however_many_artifacts_differ() {
+    let aws = FakeAws::default();
+    aws.add_stack(stack(ARN, "CREATE_COMPLETE", &[("sc-import:product-id", PRODUCT)]), TEMPLATE_JSON);
+    for version in 0..60 {
+        aws.add_artifact(PRODUCT, &format!("pa-version{version:03}"), true, version, OTHER_TEMPLATE);
+    }
+    let answer = importer(&aws, settings("[]", false))
+        .handle(invocation(event_file("stack-create-complete.json"), 300))
+        .await
+        .unwrap();
+    let message = outcomes(&answer)[0]["message"].as_str().unwrap().to_owned();
+    assert_eq!(outcomes(&answer)[0]["reason"], "TEMPLATE_MISMATCH");
+    assert!(message.contains("pa-version059"), "the newest artifact is named first: {message}");
+    assert!(message.chars().count() <= 2001, "{} characters", message.chars().count());
 }
 
 #[tokio::test]

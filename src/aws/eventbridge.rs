@@ -23,7 +23,7 @@ impl EventBridgeOutcomePublisher {
 
 /// The PutEvents entry for an outcome. `Resources` holds the stack ARN when the stack is known.
 pub fn outcome_entry(outcome: &Outcome, bus: &str, source: &str) -> PutEventsRequestEntry {
-    let stack_arn = outcome.stack.as_ref().map(|stack| stack.arn.clone()).filter(|arn| !arn.is_empty());
+    let stack_arn = outcome.stack.as_ref().and_then(|stack| stack.arn.clone());
     PutEventsRequestEntry::builder()
         .event_bus_name(bus)
         .source(source)
