@@ -65,7 +65,7 @@ fn kind_of(code: &str, message: &str, status: u16) -> ServiceErrorKind {
 }
 
 /// The error and its causes on one line: the SDK's top-level Display alone often says only "dispatch failure".
-fn display_chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn display_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

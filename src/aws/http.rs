@@ -35,7 +35,7 @@ impl TemplateFetcher for HttpTemplateFetcher {
             });
         }
         // Pre-signed URLs carry credentials in the query: log and report only scheme, host and path.
-        let shown = format!("{}://{}{}", parsed.scheme(), parsed.host_str().unwrap_or_default(), parsed.path());
+        let shown = format!("{}{}", parsed.origin().ascii_serialization(), parsed.path());
         let mut response =
             self.client.get(parsed).send().await.map_err(|error| FetchError {
                 message: format!("GET {shown}: {}", without_url(error)),
@@ -76,6 +76,7 @@ fn too_large(shown: &str) -> FetchError {
     }
 }
 
+/// The error and its causes (connection refused, timed out …), without the URL and its pre-signed query.
 fn without_url(error: reqwest::Error) -> String {
-    error.without_url().to_string()
+    super::error::display_chain(&error.without_url())
 }

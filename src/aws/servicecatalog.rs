@@ -64,9 +64,10 @@ impl Catalog for ServiceCatalogCatalog {
             }));
             match output.next_page_token() {
                 Some(token) if !token.is_empty() => page_token = Some(token.to_owned()),
-                _ => break,
+                _ => return Ok(found),
             }
         }
+        tracing::warn!(query = %search_query(query), pages = MAX_SEARCH_PAGES, "search still had pages; checked the first ones");
         Ok(found)
     }
 
