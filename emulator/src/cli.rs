@@ -1,0 +1,150 @@
+//! The command line, and the one check on the environment: a CloudFormation endpoint must be configured, so that
+//! the emulator never reads stacks from real AWS by accident.
+
+use std::time::Duration;
+
+use crate::DEFAULT_ACCOUNT_ID;
+
+pub const USAGE: &str = "\
+usage: sc-emulator [--port PORT] [--cloudformation-endpoint URL] [--record-step-ms MS] [--account-id ID]
+
+  --port PORT                     port on 127.0.0.1 to listen on; 0 picks a free one (default 0)
+  --cloudformation-endpoint URL   CloudFormation that imports read stacks from, e.g. moto on http://127.0.0.1:5000
+                                  (default: AWS_ENDPOINT_URL_CLOUDFORMATION, else AWS_ENDPOINT_URL; one is required)
+  --record-step-ms MS             time a record spends in CREATED and then in IN_PROGRESS (default 1000)
+  --account-id ID                 account id in product ARNs (default 123456789012)
+
+Prints `listening on http://127.0.0.1:PORT` on stdout once ready; stops on SIGTERM or SIGINT.";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    pub port: u16,
+    pub cloudformation_endpoint: Option<String>,
+    pub record_step: Duration,
+    pub account_id: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            port: 0,
+            cloudformation_endpoint: None,
+            record_step: Duration::from_millis(1000),
+            account_id: DEFAULT_ACCOUNT_ID.to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Run(Options),
+    Help,
+}
+
+/// Parses the arguments after the program name; `--flag value` and `--flag=value` both work.
+pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
+    let mut options = Options::default();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => (flag.to_owned(), Some(value.to_owned())),
+            _ => (arg, None),
+        };
+        if flag == "--help" || flag == "-h" {
+            return Ok(Command::Help);
+        }
+        let mut value = || inline.clone().or_else(|| args.next()).ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--port" => options.port = value()?.parse().map_err(|_| "--port must be a number from 0 to 65535")?,
+            "--cloudformation-endpoint" => {
+                let endpoint = value()?;
+                if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+                    return Err(format!("--cloudformation-endpoint '{endpoint}' must be an http:// or https:// URL"));
+                }
+                options.cloudformation_endpoint = Some(endpoint);
+            }
+            "--record-step-ms" => {
+                let millis: u64 = value()?.parse().map_err(|_| "--record-step-ms must be a whole number of ms")?;
+                options.record_step = Duration::from_millis(millis);
+            }
+            "--account-id" => {
+                let account = value()?;
+                if account.len() != 12 || !account.bytes().all(|byte| byte.is_ascii_digit()) {
+                    return Err(format!("--account-id '{account}' must be 12 digits"));
+                }
+                options.account_id = account;
+            }
+            other => return Err(format!("unknown argument '{other}'")),
+        }
+    }
+    Ok(Command::Run(options))
+}
+
+/// The emulator refuses to start without an explicit CloudFormation endpoint: without one the SDK would read
+/// stacks from the real regional endpoint.
+pub fn check_cloudformation_endpoint(options: &Options, env: impl Fn(&str) -> Option<String>) -> Result<(), String> {
+    let configured = |name: &str| env(name).is_some_and(|value| !value.trim().is_empty());
+    if options.cloudformation_endpoint.is_some()
+        || configured("AWS_ENDPOINT_URL_CLOUDFORMATION")
+        || configured("AWS_ENDPOINT_URL")
+    {
+        Ok(())
+    } else {
+        Err("no CloudFormation endpoint: pass --cloudformation-endpoint URL or set AWS_ENDPOINT_URL_CLOUDFORMATION \
+             (or AWS_ENDPOINT_URL); the emulator does not read stacks from real AWS"
+            .to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(text: &str) -> Vec<String> {
+        text.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn every_flag_is_read_in_both_spellings() {
+        let parsed = parse(args(
+            "--port 4599 --cloudformation-endpoint=http://127.0.0.1:5000 --record-step-ms 50 --account-id=111122223333",
+        ));
+        let expected = Options {
+            port: 4599,
+            cloudformation_endpoint: Some("http://127.0.0.1:5000".to_owned()),
+            record_step: Duration::from_millis(50),
+            account_id: "111122223333".to_owned(),
+        };
+        assert_eq!(parsed, Ok(Command::Run(expected)));
+    }
+
+    #[test]
+    fn no_arguments_mean_any_port_and_one_second_steps() {
+        assert_eq!(parse(Vec::new()), Ok(Command::Run(Options::default())));
+        assert_eq!(Options::default().record_step, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn a_bad_or_unknown_argument_is_an_error_naming_it() {
+        assert!(parse(args("--port lots")).expect_err("port").contains("--port"));
+        assert!(parse(args("--verbose")).expect_err("unknown").contains("--verbose"));
+        assert!(parse(args("--record-step-ms")).expect_err("missing").contains("needs a value"));
+        assert!(parse(args("--cloudformation-endpoint 127.0.0.1:5000")).is_err());
+    }
+
+    #[test]
+    fn help_is_a_command() {
+        assert_eq!(parse(args("--help")), Ok(Command::Help));
+    }
+
+    #[test]
+    fn a_cloudformation_endpoint_must_come_from_the_flag_or_the_environment() {
+        let none = |_: &str| None;
+        assert!(check_cloudformation_endpoint(&Options::default(), none).is_err());
+        let global = |name: &str| (name == "AWS_ENDPOINT_URL").then(|| "http://127.0.0.1:5000".to_owned());
+        assert!(check_cloudformation_endpoint(&Options::default(), global).is_ok());
+        let flagged =
+            Options { cloudformation_endpoint: Some("http://127.0.0.1:5000".to_owned()), ..Options::default() };
+        assert!(check_cloudformation_endpoint(&flagged, none).is_ok());
+    }
+}

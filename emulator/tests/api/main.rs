@@ -1,0 +1,10 @@
+//! The emulator driven over real HTTP by the unchanged aws-sdk-servicecatalog client, reading stacks from a fake
+//! CloudFormation through the real aws-sdk-cloudformation client. One test binary, one module per concern.
+
+mod binary;
+mod import;
+mod records;
+mod search;
+mod seeding;
+mod support;
+mod wire;
