@@ -6,7 +6,7 @@ JOBS ?= 2
 # sam and cargo-lambda come from the project's virtualenv; SAM finds `cargo lambda` on PATH.
 TOOLS_PATH := PATH="$(BIN):$$PATH" SAM_CLI_TELEMETRY=0
 
-.PHONY: help tools test lint bootstrap build deploy clean
+.PHONY: help tools demo test unit e2e lint bootstrap emulator build deploy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -18,8 +18,16 @@ $(VENV)/.installed: requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-test: ## run every test, offline
-	cargo test -j $(JOBS)
+demo: tools bootstrap emulator ## watch the function import a stack on local AWS (moto + Service Catalog emulator)
+	$(TOOLS_PATH) $(BIN)/python e2e/demo.py
+
+test: unit e2e ## run every test, offline: Rust unit/adapter/scenario tests, then end to end
+
+unit: ## the Rust tests of both packages (function and emulator)
+	cargo test -j $(JOBS) --workspace
+
+e2e: tools bootstrap emulator ## end to end over real HTTP: release bootstrap behind a Runtime API, moto, emulator
+	cd e2e && $(TOOLS_PATH) $(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: tools ## cargo fmt --check, clippy -D warnings, cfn-lint and sam validate --lint on template.yaml
 	cargo fmt --all -- --check
@@ -28,7 +36,10 @@ lint: tools ## cargo fmt --check, clippy -D warnings, cfn-lint and sam validate 
 	$(TOOLS_PATH) $(BIN)/sam validate --lint --template template.yaml --region us-east-1
 
 bootstrap: ## release build of the function for this machine: target/release/bootstrap
-	cargo build --release -j $(JOBS)
+	cargo build --release -j $(JOBS) -p sc-stack-importer --bin bootstrap
+
+emulator: ## the local Service Catalog emulator (a dev tool, debug build; built with the workspace so dependencies are shared with the tests): target/debug/sc-emulator
+	cargo build -j $(JOBS) --workspace --bins
 
 build: tools ## sam build: cargo lambda builds bootstrap for arm64 (provided.al2023)
 	$(TOOLS_PATH) $(BIN)/sam build
@@ -37,5 +48,5 @@ deploy: build ## sam deploy --guided, into the account of your AWS credentials
 	$(TOOLS_PATH) $(BIN)/sam deploy --guided
 
 clean: ## remove build output and the virtualenv
-	rm -rf .aws-sam $(VENV)
+	rm -rf .aws-sam $(VENV) e2e/__pycache__
 	cargo clean
