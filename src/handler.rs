@@ -13,8 +13,8 @@ use crate::event::{ImportRequest, Invocation, QueueItem, Task, WorkItem};
 use crate::import::{idempotency_token, record_info, record_verdict};
 use crate::outcome::{Outcome, Reason, RecordInfo, StackInfo, Target, Trigger, Verdict, now_rfc3339};
 use crate::ports::{
-    ArtifactDetail, Catalog, ImportInput, OutcomePublisher, ProvisionedProductQuery, PublishError, RecordSnapshot,
-    ServiceError, ServiceErrorKind, StackReader, TemplateFetcher,
+    ArtifactDetail, Catalog, ImportInput, OutcomePublisher, ProvisionedProductQuery, ProvisionedProductSummary,
+    PublishError, RecordSnapshot, ServiceError, ServiceErrorKind, StackReader, TemplateFetcher,
 };
 use crate::routing::{self, Route, RoutingRule};
 use crate::stack::{Stack, StackRef, truncate};
@@ -240,12 +240,7 @@ where
     /// The authoritative "already managed" check: Service Catalog knows the stack as a provisioned product's
     /// physical id. It is also what keeps the function from importing again on the events its own import causes.
     async fn ensure_not_provisioned(&self, stack: &Stack) -> Result<(), Verdict> {
-        let query = ProvisionedProductQuery::PhysicalId(stack.arn.to_string());
-        let found = self
-            .catalog
-            .search_provisioned_products(&query)
-            .await
-            .map_err(|error| service_failure(error, "SearchProvisionedProducts"))?;
+        let found = self.search(ProvisionedProductQuery::PhysicalId(stack.arn.to_string())).await?;
         // The search is full-text: keep only exact matches of this stack's ARN.
         match found.iter().find(|product| product.physical_id.as_deref() == Some(stack.arn.as_str())) {
             Some(product) => Err(Verdict::new(
@@ -257,12 +252,7 @@ where
     }
 
     async fn ensure_name_free(&self, route: &Route) -> Result<(), Verdict> {
-        let query = ProvisionedProductQuery::Name(route.provisioned_product_name.clone());
-        let found = self
-            .catalog
-            .search_provisioned_products(&query)
-            .await
-            .map_err(|error| service_failure(error, "SearchProvisionedProducts"))?;
+        let found = self.search(ProvisionedProductQuery::Name(route.provisioned_product_name.clone())).await?;
         match found.iter().find(|product| product.name == route.provisioned_product_name) {
             Some(product) => Err(Verdict::new(
                 Reason::NameConflict,
@@ -273,6 +263,13 @@ where
             )),
             None => Ok(()),
         }
+    }
+
+    async fn search(&self, query: ProvisionedProductQuery) -> Result<Vec<ProvisionedProductSummary>, Verdict> {
+        self.catalog
+            .search_provisioned_products(&query)
+            .await
+            .map_err(|error| service_failure(error, "SearchProvisionedProducts"))
     }
 
     /// The artifact to import as: the routed one if its template matches the stack's, or else the newest active
@@ -292,7 +289,7 @@ where
             let artifact = match self.catalog.describe_artifact(product, artifact_id).await {
                 Ok(artifact) => artifact,
                 Err(error) if error.kind == ServiceErrorKind::NotFound => {
-                    return Err(self.missing_artifact_or_product(product, artifact_id).await);
+                    return Err(self.missing_artifact_or_product(product, artifact_id, &error).await);
                 }
                 Err(error) => return Err(service_failure(error, "DescribeProvisioningArtifact")),
             };
@@ -368,11 +365,16 @@ where
         Ok(stack_template.differences(&artifact_template))
     }
 
-    /// DescribeProvisioningArtifact says only "not found": ask for the product to tell which one is missing.
-    async fn missing_artifact_or_product(&self, product: &str, artifact_id: &str) -> Verdict {
+    /// DescribeProvisioningArtifact says only "not found": ask for the product to tell which one is missing, and
+    /// when that cannot be asked, go by what the service's message names.
+    async fn missing_artifact_or_product(&self, product: &str, artifact_id: &str, error: &ServiceError) -> Verdict {
+        let artifact_missing =
+            || Verdict::new(Reason::ArtifactNotFound, format!("product {product} has no artifact {artifact_id}"));
         match self.catalog.list_artifacts(product).await {
-            Err(error) if error.kind == ServiceErrorKind::NotFound => product_not_found(product),
-            _ => Verdict::new(Reason::ArtifactNotFound, format!("product {product} has no artifact {artifact_id}")),
+            Err(listing) if listing.kind == ServiceErrorKind::NotFound => product_not_found(product),
+            Ok(_) => artifact_missing(),
+            Err(_) if missing_resource(&error.message) == Reason::ProductNotFound => product_not_found(product),
+            Err(_) => artifact_missing(),
         }
     }
 
@@ -477,6 +479,20 @@ fn service_failure(error: ServiceError, operation: &str) -> Verdict {
     }
 }
 
+/// Which resource a ResourceNotFoundException is about, by what its message names (the exception has no field for it).
+fn missing_resource(message: &str) -> Reason {
+    let said = message.to_ascii_lowercase();
+    if said.contains("artifact") {
+        Reason::ArtifactNotFound
+    } else if said.contains("product") {
+        Reason::ProductNotFound
+    } else if said.contains("stack") {
+        Reason::StackNotFound
+    } else {
+        Reason::ArtifactNotFound
+    }
+}
+
 /// ImportAsProvisionedProduct's documented exceptions, as outcomes.
 fn import_failure(error: ServiceError) -> Verdict {
     let message = format!("ImportAsProvisionedProduct failed: {error}");
@@ -485,19 +501,7 @@ fn import_failure(error: ServiceError) -> Verdict {
         // Service Catalog allows one import at a time per stack/product; the next attempt can succeed.
         ServiceErrorKind::InvalidState => Verdict::retryable(Reason::ImportBusy, message),
         ServiceErrorKind::InvalidParameters => Verdict::new(Reason::InvalidRequest, message),
-        ServiceErrorKind::NotFound => {
-            let said = error.message.to_ascii_lowercase();
-            let reason = if said.contains("artifact") {
-                Reason::ArtifactNotFound
-            } else if said.contains("product") {
-                Reason::ProductNotFound
-            } else if said.contains("stack") {
-                Reason::StackNotFound
-            } else {
-                Reason::ArtifactNotFound
-            };
-            Verdict::new(reason, message)
-        }
+        ServiceErrorKind::NotFound => Verdict::new(missing_resource(&error.message), message),
         _ => service_failure(error, "ImportAsProvisionedProduct"),
     }
 }
@@ -523,6 +527,17 @@ mod tests {
     fn an_emulator_s_relative_deadline_is_read_as_the_time_left() {
         // cargo-lambda's Runtime API sends the function timeout, not an epoch time.
         assert_eq!(time_left(600_000, NOW_MS, BUDGET), Duration::from_secs(600));
+    }
+
+    #[test]
+    fn a_not_found_message_names_the_missing_resource() {
+        assert_eq!(
+            missing_resource("Provisioning artifact pa-1 not found for product prod-1"),
+            Reason::ArtifactNotFound
+        );
+        assert_eq!(missing_resource("Product prod-1 not found"), Reason::ProductNotFound);
+        assert_eq!(missing_resource("Stack arn:… does not exist"), Reason::StackNotFound);
+        assert_eq!(missing_resource(""), Reason::ArtifactNotFound);
     }
 
     #[test]

@@ -57,6 +57,34 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Every reason of CONTRACT.md §3.
+    pub const ALL: [Reason; 21] = {
+        use Reason::*;
+        [
+            RecordSucceeded,
+            RecordInProgress,
+            Eligible,
+            UnsupportedEvent,
+            StatusNotEligible,
+            NestedStack,
+            StacksetInstance,
+            AlreadyProvisioned,
+            NoRoute,
+            OptedOut,
+            StackNotFound,
+            TemplateMismatch,
+            ProductNotFound,
+            ArtifactNotFound,
+            ArtifactInactive,
+            NameConflict,
+            InvalidRequest,
+            AccessDenied,
+            RecordFailed,
+            ImportBusy,
+            AwsError,
+        ]
+    };
+
     pub fn outcome(self) -> OutcomeKind {
         use Reason::*;
         match self {
@@ -294,30 +322,7 @@ mod tests {
 
     #[test]
     fn every_reason_serializes_to_its_contract_code() {
-        use Reason::*;
-        for reason in [
-            RecordSucceeded,
-            RecordInProgress,
-            Eligible,
-            UnsupportedEvent,
-            StatusNotEligible,
-            NestedStack,
-            StacksetInstance,
-            AlreadyProvisioned,
-            NoRoute,
-            OptedOut,
-            StackNotFound,
-            TemplateMismatch,
-            ProductNotFound,
-            ArtifactNotFound,
-            ArtifactInactive,
-            NameConflict,
-            InvalidRequest,
-            AccessDenied,
-            RecordFailed,
-            ImportBusy,
-            AwsError,
-        ] {
+        for reason in Reason::ALL {
             assert_eq!(serde_json::to_value(reason).unwrap(), json!(reason.as_str()));
             assert_eq!(serde_json::to_value(reason.outcome()).unwrap(), json!(reason.outcome().as_str()));
         }
