@@ -95,6 +95,11 @@ impl Config {
     }
 }
 
+/// The Runtime API address Lambda gives the process (`AWS_LAMBDA_RUNTIME_API`), where an init failure is reported.
+pub fn runtime_api_address() -> Option<String> {
+    std::env::var("AWS_LAMBDA_RUNTIME_API").ok().filter(|address| !address.trim().is_empty())
+}
+
 /// `arn:<partition>:<service>:<region>:<account>:<resource>` with every part present.
 fn check_arn(arn: &str, service: &str) -> Result<(), String> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();

@@ -10,5 +10,6 @@ pub mod import;
 pub mod outcome;
 pub mod ports;
 pub mod routing;
+pub mod runtime;
 pub mod stack;
 pub mod template;

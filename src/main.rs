@@ -2,8 +2,9 @@
 // The SDK clients and the runtime loop nest deep enough in `main`'s future to pass the default query depth.
 #![recursion_limit = "256"]
 
+use anyhow::Context;
 use aws_config::BehaviorVersion;
-use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use lambda_runtime::{LambdaEvent, run, service_fn};
 use serde_json::Value;
 use tracing_subscriber::EnvFilter;
 
@@ -11,12 +12,23 @@ use sc_stack_importer::aws::{
     CloudFormationStackReader, EventBridgeOutcomePublisher, HttpTemplateFetcher, ServiceCatalogCatalog,
     SnsOutcomePublisher,
 };
-use sc_stack_importer::config::Config;
+use sc_stack_importer::config::{self, Config};
 use sc_stack_importer::handler::{Importer, PollSchedule, Settings};
+use sc_stack_importer::runtime;
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
-    let config = Config::from_env()?;
+async fn main() -> anyhow::Result<()> {
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            if let Some(runtime_api) = config::runtime_api_address() {
+                if let Err(report) = runtime::report_init_error(&runtime_api, &error.to_string()).await {
+                    eprintln!("the init error could not be reported to the Runtime API: {report}");
+                }
+            }
+            return Err(error.into());
+        }
+    };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let logs = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
     if config.json_logs {
@@ -39,7 +51,7 @@ async fn main() -> Result<(), Error> {
     let importer = Importer {
         stacks: CloudFormationStackReader::new(aws_sdk_cloudformation::Client::new(&aws)),
         catalog: ServiceCatalogCatalog::new(aws_sdk_servicecatalog::Client::new(&aws), config.accept_language),
-        templates: HttpTemplateFetcher::new()?,
+        templates: HttpTemplateFetcher::new().context("building the template HTTP client")?,
         publisher: (sns, events),
         settings: Settings {
             tag_prefix: config.tag_prefix,
@@ -57,5 +69,7 @@ async fn main() -> Result<(), Error> {
     );
 
     let importer = &importer;
-    run(service_fn(move |event: LambdaEvent<Value>| async move { importer.handle(event).await })).await
+    run(service_fn(move |event: LambdaEvent<Value>| async move { importer.handle(event).await }))
+        .await
+        .map_err(|error| anyhow::anyhow!(error).context("the Lambda runtime loop stopped"))
 }
