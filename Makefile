@@ -42,6 +42,7 @@ emulator: ## the local Service Catalog emulator (a dev tool, debug build; built 
 	cargo build -j $(JOBS) --workspace --bins
 
 build: tools ## sam build: cargo lambda builds bootstrap for arm64 (provided.al2023)
+	rustup target add aarch64-unknown-linux-gnu
 	$(TOOLS_PATH) $(BIN)/sam build
 
 deploy: build ## sam deploy --guided, into the account of your AWS credentials
