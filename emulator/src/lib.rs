@@ -13,7 +13,6 @@ pub mod params;
 pub mod search;
 pub mod server;
 pub mod stacks;
-pub mod template;
 pub mod wire;
 
 use std::sync::{Arc, Mutex, MutexGuard};

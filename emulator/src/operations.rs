@@ -18,8 +18,8 @@ use crate::error::{ErrorCode, ServiceError};
 use crate::params::{IdempotencyToken, Identifier, ProvisionedProductName, StackArn, check_accept_language, required};
 use crate::search::{PageRequest, check_access_level, parse_filters, parse_sort};
 use crate::stacks::StackReadError;
-use crate::template::{TemplateComparison, compare};
 use crate::{http_get, wire};
+use sc_stack_importer::template::{Template, describe};
 
 /// Every operation the emulator answers; anything else is an UnknownOperationException.
 pub const OPERATIONS: [&str; 9] = [
@@ -453,12 +453,28 @@ async fn template_verdict(
         Ok(text) => text,
         Err(error) => return failed(format!("The template of {artifact} could not be read: {error}")),
     };
-    match compare(&stack_template, &artifact_template) {
-        TemplateComparison::Same => Ok(RecordEnding::Succeeded),
-        TemplateComparison::Different => {
-            failed(format!("The template of stack {} does not match the template of {artifact}", stack.stack_id))
+    // The importer's own definition of "the same template", so the two can never disagree about one stack.
+    let parsed = Template::parse(&stack_template)
+        .map_err(|error| format!("the stack's template is unreadable: {error}"))
+        .and_then(|stack| {
+            Template::parse(&artifact_template)
+                .map(|artifact| (stack, artifact))
+                .map_err(|error| format!("the artifact's template is unreadable: {error}"))
+        });
+    match parsed {
+        Ok((stack_template, artifact_template)) => {
+            let differences = stack_template.differences(&artifact_template);
+            if differences.is_empty() {
+                Ok(RecordEnding::Succeeded)
+            } else {
+                failed(format!(
+                    "The template of stack {} does not match the template of {artifact}: {}",
+                    stack.stack_id,
+                    describe(&differences, 3)
+                ))
+            }
         }
-        TemplateComparison::Unreadable(reason) => failed(format!("Templates could not be compared: {reason}")),
+        Err(reason) => failed(format!("Templates could not be compared: {reason}")),
     }
 }
 
