@@ -3,7 +3,6 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse};
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
 use tokio::time::Instant;
@@ -117,16 +116,14 @@ where
             }
             // A partial batch response: exactly the records to retry stay in the queue.
             Invocation::Queue(items) => {
-                let mut response = SqsBatchResponse::default();
+                let mut failures = Vec::new();
                 for QueueItem { message_id, item } in items {
                     let (outcome, published) = self.settle(item, deadline).await;
                     if outcome.retryable() || published.is_err() {
-                        let mut failure = BatchItemFailure::default();
-                        failure.item_identifier = message_id;
-                        response.batch_item_failures.push(failure);
+                        failures.push(json!({ "itemIdentifier": message_id }));
                     }
                 }
-                Ok(serde_json::to_value(response).unwrap_or_else(|_| json!({ "batchItemFailures": [] })))
+                Ok(json!({ "batchItemFailures": failures }))
             }
             // A person is waiting for the answer: every outcome, retryable ones marked as such, never a bare error.
             Invocation::Manual(items) => {
@@ -275,6 +272,11 @@ where
     /// The artifact to import as: the routed one if its template matches the stack's, or else the newest active
     /// artifact of the product whose template does.
     async fn matching_artifact(&self, stack: &Stack, route: &Route) -> Result<String, Verdict> {
+        let product = route.product_id.as_str();
+        let candidates = match &route.provisioning_artifact_id {
+            Some(artifact_id) => vec![artifact_id.clone()],
+            None => self.active_artifacts(product).await?,
+        };
         let body =
             self.stacks.original_template(&stack.arn).await.map_err(|error| service_failure(error, "GetTemplate"))?;
         let stack_template = Template::parse(&body).map_err(|error| {
@@ -283,32 +285,30 @@ where
                 format!("the template of stack {} cannot be read: {error}", stack.name()),
             )
         })?;
-        let product = route.product_id.as_str();
 
-        if let Some(artifact_id) = &route.provisioning_artifact_id {
-            let artifact = match self.catalog.describe_artifact(product, artifact_id).await {
-                Ok(artifact) => artifact,
-                Err(error) if error.kind == ServiceErrorKind::NotFound => {
-                    return Err(self.missing_artifact_or_product(product, artifact_id, &error).await);
-                }
-                Err(error) => return Err(service_failure(error, "DescribeProvisioningArtifact")),
-            };
-            if !artifact.active {
-                return Err(Verdict::new(
-                    Reason::ArtifactInactive,
-                    format!("artifact {artifact_id} of product {product} is not active"),
-                ));
-            }
+        let mut mismatches = Vec::new();
+        for artifact_id in &candidates {
+            let artifact = self.artifact(product, artifact_id).await?;
             let differences = self.compare(&stack_template, &artifact).await?;
-            if !differences.is_empty() {
-                return Err(Verdict::new(
-                    Reason::TemplateMismatch,
-                    format!("stack {} does not match artifact {artifact_id}: {}", stack.name(), describe(&differences)),
-                ));
+            if differences.is_empty() {
+                return Ok(artifact_id.clone());
             }
-            return Ok(artifact_id.clone());
+            mismatches.push(format!("{artifact_id}: {}", describe(&differences)));
         }
+        let message = match route.provisioning_artifact_id {
+            Some(_) => format!("stack {} does not match artifact {}", stack.name(), mismatches.join("")),
+            None => format!(
+                "stack {} matches none of the {} active artifacts of product {product} ({})",
+                stack.name(),
+                candidates.len(),
+                mismatches.join(" | ")
+            ),
+        };
+        Err(Verdict::new(Reason::TemplateMismatch, message))
+    }
 
+    /// The product's active artifacts, newest first: the candidates of a route that names no artifact.
+    async fn active_artifacts(&self, product: &str) -> Result<Vec<String>, Verdict> {
         let mut artifacts = match self.catalog.list_artifacts(product).await {
             Ok(artifacts) => artifacts,
             Err(error) if error.kind == ServiceErrorKind::NotFound => return Err(product_not_found(product)),
@@ -319,28 +319,25 @@ where
             return Err(Verdict::new(Reason::ArtifactInactive, format!("product {product} has no active artifact")));
         }
         artifacts.sort_by_key(|artifact| std::cmp::Reverse(artifact.created));
-        let mut mismatches = Vec::new();
-        for summary in &artifacts {
-            let artifact = self
-                .catalog
-                .describe_artifact(product, &summary.id)
-                .await
-                .map_err(|error| service_failure(error, "DescribeProvisioningArtifact"))?;
-            let differences = self.compare(&stack_template, &artifact).await?;
-            if differences.is_empty() {
-                return Ok(summary.id.clone());
+        Ok(artifacts.into_iter().map(|artifact| artifact.id).collect())
+    }
+
+    /// One artifact, which must exist and be active to be imported as.
+    async fn artifact(&self, product: &str, artifact_id: &str) -> Result<ArtifactDetail, Verdict> {
+        let artifact = match self.catalog.describe_artifact(product, artifact_id).await {
+            Ok(artifact) => artifact,
+            Err(error) if error.kind == ServiceErrorKind::NotFound => {
+                return Err(self.missing_artifact_or_product(product, artifact_id, &error).await);
             }
-            mismatches.push(format!("{}: {}", summary.id, describe(&differences)));
+            Err(error) => return Err(service_failure(error, "DescribeProvisioningArtifact")),
+        };
+        if !artifact.active {
+            return Err(Verdict::new(
+                Reason::ArtifactInactive,
+                format!("artifact {artifact_id} of product {product} is not active"),
+            ));
         }
-        Err(Verdict::new(
-            Reason::TemplateMismatch,
-            format!(
-                "stack {} matches none of the {} active artifacts of product {product} ({})",
-                stack.name(),
-                artifacts.len(),
-                mismatches.join(" | ")
-            ),
-        ))
+        Ok(artifact)
     }
 
     /// Where the stack's template and the artifact's differ; empty when they are the same template.
