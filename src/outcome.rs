@@ -7,8 +7,7 @@ use serde::ser::SerializeStruct;
 use crate::stack::{Stack, StackArn, StackRef};
 
 /// What happened to the stack, in one word. Every [`Reason`] belongs to exactly one of these.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutcomeKind {
     Imported,
     ImportInProgress,
@@ -30,8 +29,7 @@ impl OutcomeKind {
 }
 
 /// Why, in a code operators filter and alarm on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {
     RecordSucceeded,
     RecordInProgress,
@@ -123,6 +121,19 @@ impl Reason {
             ImportBusy => "IMPORT_BUSY",
             AwsError => "AWS_ERROR",
         }
+    }
+}
+
+/// The contract's codes are spelt once, in `as_str`; JSON, SNS attributes and logs all use that spelling.
+impl Serialize for OutcomeKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl Serialize for Reason {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 
@@ -321,11 +332,26 @@ mod tests {
     }
 
     #[test]
-    fn every_reason_serializes_to_its_contract_code() {
-        for reason in Reason::ALL {
-            assert_eq!(serde_json::to_value(reason).unwrap(), json!(reason.as_str()));
-            assert_eq!(serde_json::to_value(reason.outcome()).unwrap(), json!(reason.outcome().as_str()));
-        }
+    fn every_reason_of_the_contract_and_no_other_exists() {
+        let contract = "RECORD_SUCCEEDED RECORD_IN_PROGRESS ELIGIBLE UNSUPPORTED_EVENT STATUS_NOT_ELIGIBLE NESTED_STACK \
+                        STACKSET_INSTANCE ALREADY_PROVISIONED NO_ROUTE OPTED_OUT STACK_NOT_FOUND TEMPLATE_MISMATCH \
+                        PRODUCT_NOT_FOUND ARTIFACT_NOT_FOUND ARTIFACT_INACTIVE NAME_CONFLICT INVALID_REQUEST \
+                        ACCESS_DENIED RECORD_FAILED IMPORT_BUSY AWS_ERROR";
+        let codes: Vec<serde_json::Value> =
+            Reason::ALL.iter().map(|reason| serde_json::to_value(reason).unwrap()).collect();
+        let expected: Vec<serde_json::Value> = contract.split_whitespace().map(|code| json!(code)).collect();
+        assert_eq!(codes, expected);
+        let kinds: Vec<serde_json::Value> = [
+            OutcomeKind::Imported,
+            OutcomeKind::ImportInProgress,
+            OutcomeKind::Planned,
+            OutcomeKind::Skipped,
+            OutcomeKind::Failed,
+        ]
+        .iter()
+        .map(|kind| serde_json::to_value(kind).unwrap())
+        .collect();
+        assert_eq!(kinds, ["IMPORTED", "IMPORT_IN_PROGRESS", "PLANNED", "SKIPPED", "FAILED"].map(|kind| json!(kind)));
     }
 
     #[test]

@@ -56,7 +56,6 @@ pub trait StackReader {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArtifactSummary {
     pub id: String,
-    pub name: Option<String>,
     pub active: bool,
     /// Epoch seconds; newer artifacts are tried first.
     pub created: i64,

@@ -123,13 +123,6 @@ impl StackRef {
             StackRef::Name(name) => name.as_str(),
         }
     }
-
-    pub fn name(&self) -> &StackName {
-        match self {
-            StackRef::Arn(arn) => arn.name(),
-            StackRef::Name(name) => name,
-        }
-    }
 }
 
 /// The state of a stack as DescribeStacks reports it now (never as an event reported it).

@@ -723,9 +723,9 @@ mod service_catalog_catalog {
         assert_eq!(
             artifacts,
             vec![
-                ArtifactSummary { id: "pa-old".into(), name: Some("v1".into()), active: false, created: 1_600_000_000 },
-                ArtifactSummary { id: "pa-new".into(), name: Some("v2".into()), active: true, created: 1_700_000_000 },
-                ArtifactSummary { id: "pa-unset".into(), name: None, active: true, created: 0 },
+                ArtifactSummary { id: "pa-old".into(), active: false, created: 1_600_000_000 },
+                ArtifactSummary { id: "pa-new".into(), active: true, created: 1_700_000_000 },
+                ArtifactSummary { id: "pa-unset".into(), active: true, created: 0 },
             ]
         );
     }

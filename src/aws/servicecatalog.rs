@@ -86,7 +86,6 @@ impl Catalog for ServiceCatalogCatalog {
             .filter_map(|artifact| {
                 Some(ArtifactSummary {
                     id: artifact.id()?.to_owned(),
-                    name: artifact.name().map(str::to_owned),
                     // Active defaults to true in Service Catalog when it is not set.
                     active: artifact.active().unwrap_or(true),
                     created: artifact.created_time().map(|time| time.secs()).unwrap_or_default(),

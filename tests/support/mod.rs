@@ -181,7 +181,7 @@ impl Catalog for FakeAws {
         let artifacts = products.get(product_id).ok_or(err(ServiceErrorKind::NotFound, "ResourceNotFoundException"))?;
         Ok(artifacts
             .iter()
-            .map(|a| ArtifactSummary { id: a.id.clone(), name: None, active: a.active, created: a.created })
+            .map(|a| ArtifactSummary { id: a.id.clone(), active: a.active, created: a.created })
             .collect())
     }
 
@@ -273,6 +273,14 @@ pub fn settings(rules: &str, dry_run: bool) -> Settings {
 
 pub fn importer(aws: &FakeAws, settings: Settings) -> Importer<&FakeAws, &FakeAws, &FakeAws, &FakeAws> {
     Importer { stacks: aws, catalog: aws, templates: aws, publisher: aws, settings }
+}
+
+/// The function's answer to `payload` with five minutes left; the invocation must not fail.
+pub async fn answer(aws: &FakeAws, settings: Settings, payload: Value) -> Value {
+    importer(aws, settings)
+        .handle(invocation(payload, 300))
+        .await
+        .unwrap_or_else(|error| panic!("the invocation failed: {error}"))
 }
 
 /// An invocation as the runtime delivers it, with `seconds` left before the deadline.
