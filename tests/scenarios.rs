@@ -17,10 +17,7 @@ async fn a_tagged_stack_is_imported_and_the_outcome_published() {
     // GIVEN a complete stack tagged with a product whose artifact has the same template (in YAML vs JSON)
     let aws = FakeAws::with_importable_stack();
     // WHEN its CREATE_COMPLETE event arrives
-    let answer = importer(&aws, settings("[]", false))
-        .handle(invocation(event_file("stack-create-complete.json"), 300))
-        .await
-        .unwrap();
+    let answer = answer(&aws, settings("[]", false), event_file("stack-create-complete.json")).await;
     // THEN it is imported under its own name, and that one outcome is published and returned
     let outcome = &outcomes(&answer)[0];
     assert_eq!(outcome["outcome"], "IMPORTED", "{outcome}");
@@ -51,10 +48,7 @@ async fn the_current_stack_state_decides_not_the_event() {
     // GIVEN an event that says CREATE_COMPLETE for a stack that is being updated again by now
     let aws = FakeAws::with_importable_stack();
     aws.add_stack(stack(ARN, "UPDATE_IN_PROGRESS", &routed_tags()), TEMPLATE_JSON);
-    let answer = importer(&aws, settings("[]", false))
-        .handle(invocation(event_file("stack-create-complete.json"), 300))
-        .await
-        .unwrap();
+    let answer = answer(&aws, settings("[]", false), event_file("stack-create-complete.json")).await;
     // THEN the stack is skipped for its status, and nothing is imported
     assert_eq!(outcomes(&answer)[0]["reason"], "STATUS_NOT_ELIGIBLE");
     assert_eq!(outcomes(&answer)[0]["stack"]["status"], "UPDATE_IN_PROGRESS");
@@ -66,10 +60,7 @@ async fn the_current_stack_state_decides_not_the_event() {
 async fn a_stack_in_progress_is_skipped() {
     let aws = FakeAws::default();
     aws.add_stack(stack(ARN, "CREATE_IN_PROGRESS", &routed_tags()), TEMPLATE_JSON);
-    let answer = importer(&aws, settings("[]", false))
-        .handle(invocation(event_file("stack-create-in-progress.json"), 300))
-        .await
-        .unwrap();
+    let answer = answer(&aws, settings("[]", false), event_file("stack-create-in-progress.json")).await;
     assert_eq!(outcomes(&answer)[0]["outcome"], "SKIPPED");
     assert_eq!(outcomes(&answer)[0]["reason"], "STATUS_NOT_ELIGIBLE");
     assert_eq!(aws.calls(), vec![format!("DescribeStacks {ARN}"), "Publish STATUS_NOT_ELIGIBLE".to_string()]);
@@ -79,10 +70,7 @@ async fn a_stack_in_progress_is_skipped() {
 async fn an_update_rollback_complete_stack_is_importable() {
     let aws = FakeAws::with_importable_stack();
     aws.add_stack(stack(ARN, "UPDATE_ROLLBACK_COMPLETE", &routed_tags()), TEMPLATE_JSON);
-    let answer = importer(&aws, settings("[]", true))
-        .handle(invocation(event_file("stack-update-rollback-complete.json"), 300))
-        .await
-        .unwrap();
+    let answer = answer(&aws, settings("[]", true), event_file("stack-update-rollback-complete.json")).await;
     assert_eq!(outcomes(&answer)[0]["reason"], "ELIGIBLE");
 }
 
@@ -93,10 +81,7 @@ async fn a_nested_stack_is_skipped() {
     let mut nested = stack(&arn, "CREATE_COMPLETE", &routed_tags());
     nested.parent_id = Some(ARN.into());
     aws.add_stack(nested, TEMPLATE_JSON);
-    let answer = importer(&aws, settings("[]", false))
-        .handle(invocation(event_file("stack-nested-create-complete.json"), 300))
-        .await
-        .unwrap();
+    let answer = answer(&aws, settings("[]", false), event_file("stack-nested-create-complete.json")).await;
     assert_eq!(outcomes(&answer)[0]["reason"], "NESTED_STACK");
     assert_eq!(aws.count("ImportAsProvisionedProduct"), 0);
 }
@@ -106,7 +91,7 @@ async fn an_unsupported_event_is_answered_without_any_aws_call() {
     let aws = FakeAws::with_importable_stack();
     let mut event = event_file("stack-create-complete.json");
     event["detail-type"] = json!("CloudFormation Resource Status Change");
-    let answer = importer(&aws, settings("[]", false)).handle(invocation(event, 300)).await.unwrap();
+    let answer = answer(&aws, settings("[]", false), event).await;
     assert_eq!(outcomes(&answer)[0]["outcome"], "SKIPPED");
     assert_eq!(outcomes(&answer)[0]["reason"], "UNSUPPORTED_EVENT");
     assert_eq!(aws.calls(), vec!["Publish UNSUPPORTED_EVENT".to_string()]);
@@ -143,10 +128,12 @@ async fn a_duplicate_delivery_sends_the_same_idempotency_token() {
 async fn a_stack_with_no_route_is_skipped() {
     let aws = FakeAws::with_importable_stack();
     aws.add_stack(stack(ARN, "CREATE_COMPLETE", &[("team", "payments")]), TEMPLATE_JSON);
-    let answer = importer(&aws, settings(r#"[{"stackName":"orders-*","productId":"prod-x"}]"#, false))
-        .handle(invocation(event_file("stack-create-complete.json"), 300))
-        .await
-        .unwrap();
+    let answer = answer(
+        &aws,
+        settings(r#"[{"stackName":"orders-*","productId":"prod-x"}]"#, false),
+        event_file("stack-create-complete.json"),
+    )
+    .await;
     assert_eq!(outcomes(&answer)[0]["reason"], "NO_ROUTE");
     assert!(outcomes(&answer)[0].get("target").is_none());
 }
@@ -160,10 +147,7 @@ async fn a_rule_routes_an_untagged_stack_to_the_matching_active_artifact() {
     aws.add_artifact(PRODUCT, "pa-inactive", false, 200, TEMPLATE_JSON);
     aws.add_artifact(PRODUCT, "pa-older", true, 100, TEMPLATE_JSON);
     let rules = format!(r#"[{{"stackName":"payments-*","tags":{{"team":"payments"}},"productId":"{PRODUCT}"}}]"#);
-    let answer = importer(&aws, settings(&rules, false))
-        .handle(invocation(event_file("stack-create-complete.json"), 300))
-        .await
-        .unwrap();
+    let answer = answer(&aws, settings(&rules, false), event_file("stack-create-complete.json")).await;
     let outcome = &outcomes(&answer)[0];
     assert_eq!(outcome["outcome"], "IMPORTED", "{outcome}");
     assert_eq!(outcome["target"]["provisioningArtifactId"], "pa-older");
@@ -174,10 +158,7 @@ async fn a_rule_routes_an_untagged_stack_to_the_matching_active_artifact() {
 async fn a_template_that_differs_from_the_artifact_fails_and_says_where() {
     let aws = FakeAws::with_importable_stack();
     aws.add_stack(stack(ARN, "CREATE_COMPLETE", &routed_tags()), OTHER_TEMPLATE);
-    let answer = importer(&aws, settings("[]", false))
-        .handle(invocation(event_file("stack-create-complete.json"), 300))
-        .await
-        .unwrap();
+    let answer = answer(&aws, settings("[]", false), event_file("stack-create-complete.json")).await;
     let outcome = &outcomes(&answer)[0];
     assert_eq!(outcome["reason"], "TEMPLATE_MISMATCH");
     let message = outcome["message"].as_str().unwrap();
@@ -190,10 +171,7 @@ async fn a_route_to_no_matching_artifact_is_a_template_mismatch() {
     let aws = FakeAws::default();
     aws.add_stack(stack(ARN, "CREATE_COMPLETE", &[("sc-import:product-id", PRODUCT)]), OTHER_TEMPLATE);
     aws.add_artifact(PRODUCT, "pa-1", true, 100, TEMPLATE_JSON);
-    let answer = importer(&aws, settings("[]", false))
-        .handle(invocation(event_file("stack-create-complete.json"), 300))
-        .await
-        .unwrap();
+    let answer = answer(&aws, settings("[]", false), event_file("stack-create-complete.json")).await;
     assert_eq!(outcomes(&answer)[0]["reason"], "TEMPLATE_MISMATCH");
     assert!(outcomes(&answer)[0]["target"].get("provisioningArtifactId").is_none());
 }
@@ -219,10 +197,7 @@ async fn catalog_lookups_fail_with_their_own_reasons() {
         let aws = FakeAws::with_importable_stack();
         aws.add_artifact(PRODUCT, "pa-retired", false, 50, TEMPLATE_JSON);
         aws.add_stack(stack(ARN, "CREATE_COMPLETE", &tags), TEMPLATE_JSON);
-        let answer = importer(&aws, settings("[]", false))
-            .handle(invocation(event_file("stack-create-complete.json"), 300))
-            .await
-            .unwrap();
+        let answer = answer(&aws, settings("[]", false), event_file("stack-create-complete.json")).await;
         assert_eq!(outcomes(&answer)[0]["reason"], reason, "{tags:?}");
         assert_eq!(outcomes(&answer)[0]["outcome"], "FAILED");
         assert_eq!(aws.count("ImportAsProvisionedProduct"), 0);
@@ -237,10 +212,7 @@ async fn a_taken_provisioned_product_name_is_a_name_conflict() {
         name: "payments-api".into(),
         physical_id: Some("arn:aws:cloudformation:us-east-1:111122223333:stack/SC-111122223333-pp-other/x".into()),
     });
-    let answer = importer(&aws, settings("[]", false))
-        .handle(invocation(event_file("stack-create-complete.json"), 300))
-        .await
-        .unwrap();
+    let answer = answer(&aws, settings("[]", false), event_file("stack-create-complete.json")).await;
     assert_eq!(outcomes(&answer)[0]["reason"], "NAME_CONFLICT");
     assert!(outcomes(&answer)[0]["message"].as_str().unwrap().contains("pp-other"));
 }
@@ -253,10 +225,7 @@ async fn a_longer_name_found_by_the_full_text_search_is_no_conflict() {
         name: "payments-api-v2".into(),
         physical_id: Some("arn:aws:cloudformation:us-east-1:111122223333:stack/other/x".into()),
     });
-    let answer = importer(&aws, settings("[]", true))
-        .handle(invocation(event_file("stack-create-complete.json"), 300))
-        .await
-        .unwrap();
+    let answer = answer(&aws, settings("[]", true), event_file("stack-create-complete.json")).await;
     assert_eq!(outcomes(&answer)[0]["reason"], "ELIGIBLE");
 }
 
@@ -299,8 +268,7 @@ async fn documented_import_exceptions_map_to_final_outcomes() {
 async fn throttling_is_retryable_and_a_manual_caller_is_told_so() {
     let aws = FakeAws::with_importable_stack();
     aws.describe_stack_errors.lock().unwrap().push_back(err(ServiceErrorKind::Throttled, "Throttling"));
-    let answer =
-        importer(&aws, settings("[]", false)).handle(invocation(event_file("manual-import.json"), 300)).await.unwrap();
+    let answer = answer(&aws, settings("[]", false), event_file("manual-import.json")).await;
     let outcome = &outcomes(&answer)[0];
     assert_eq!((outcome["reason"].as_str(), outcome["retryable"].as_bool()), (Some("AWS_ERROR"), Some(true)));
     assert_eq!(outcome["trigger"], json!({"kind":"manual","id":"req-7f3e"}));
@@ -315,10 +283,7 @@ async fn an_outcome_message_stays_a_sentence_however_many_artifacts_differ() {
     for version in 0..60 {
         aws.add_artifact(PRODUCT, &format!("pa-version{version:03}"), true, version, OTHER_TEMPLATE);
     }
-    let answer = importer(&aws, settings("[]", false))
-        .handle(invocation(event_file("stack-create-complete.json"), 300))
-        .await
-        .unwrap();
+    let answer = answer(&aws, settings("[]", false), event_file("stack-create-complete.json")).await;
     let message = outcomes(&answer)[0]["message"].as_str().unwrap().to_owned();
     assert_eq!(outcomes(&answer)[0]["reason"], "TEMPLATE_MISMATCH");
     assert!(message.contains("pa-version059"), "the newest artifact is named first: {message}");
@@ -360,7 +325,7 @@ async fn a_redriven_queue_reports_exactly_the_records_to_retry() {
 async fn a_malformed_queue_record_is_settled_not_retried_forever() {
     let aws = FakeAws::default();
     let payload = json!({"Records":[{"messageId":"m-1","body":"{not json"},{"messageId":"m-2","body":"[1]"}]});
-    let answer = importer(&aws, settings("[]", false)).handle(invocation(payload, 300)).await.unwrap();
+    let answer = answer(&aws, settings("[]", false), payload).await;
     assert_eq!(answer, json!({"batchItemFailures": []}));
     assert_eq!(aws.published().iter().filter(|o| o["reason"] == "INVALID_REQUEST").count(), 2);
 }
@@ -368,8 +333,7 @@ async fn a_malformed_queue_record_is_settled_not_retried_forever() {
 #[tokio::test]
 async fn a_manual_dry_run_checks_everything_and_imports_nothing() {
     let aws = FakeAws::with_importable_stack();
-    let answer =
-        importer(&aws, settings("[]", false)).handle(invocation(event_file("manual-dry-run.json"), 300)).await.unwrap();
+    let answer = answer(&aws, settings("[]", false), event_file("manual-dry-run.json")).await;
     let outcome = &outcomes(&answer)[0];
     assert_eq!((outcome["outcome"].as_str(), outcome["reason"].as_str()), (Some("PLANNED"), Some("ELIGIBLE")));
     assert_eq!(outcome["dryRun"], true);
@@ -382,10 +346,7 @@ async fn a_manual_dry_run_checks_everything_and_imports_nothing() {
 #[tokio::test]
 async fn the_dry_run_setting_applies_to_events() {
     let aws = FakeAws::with_importable_stack();
-    let answer = importer(&aws, settings("[]", true))
-        .handle(invocation(event_file("stack-create-complete.json"), 300))
-        .await
-        .unwrap();
+    let answer = answer(&aws, settings("[]", true), event_file("stack-create-complete.json")).await;
     assert_eq!(outcomes(&answer)[0]["outcome"], "PLANNED");
     assert_eq!(aws.count("ImportAsProvisionedProduct"), 0);
 }
@@ -393,8 +354,7 @@ async fn the_dry_run_setting_applies_to_events() {
 #[tokio::test(start_paused = true)]
 async fn a_manual_batch_answers_one_outcome_per_request_in_order() {
     let aws = FakeAws::with_importable_stack();
-    let answer =
-        importer(&aws, settings("[]", false)).handle(invocation(event_file("manual-batch.json"), 300)).await.unwrap();
+    let answer = answer(&aws, settings("[]", false), event_file("manual-batch.json")).await;
     let reasons: Vec<&str> = outcomes(&answer).iter().map(|o| o["reason"].as_str().unwrap()).collect();
     assert_eq!(reasons, ["RECORD_SUCCEEDED", "STACK_NOT_FOUND", "INVALID_REQUEST"]);
     assert_eq!(aws.published().len(), 3);
@@ -406,7 +366,7 @@ async fn manual_request_fields_override_the_tags() {
     aws.add_artifact("prod-manualabcdefg", "pa-manual", true, 1, TEMPLATE_JSON);
     let request = json!({"stackName":"payments-api","productId":"prod-manualabcdefg","provisioningArtifactId":"pa-manual",
                          "provisionedProductName":"payments.manual","dryRun":true});
-    let answer = importer(&aws, settings("[]", false)).handle(invocation(request, 300)).await.unwrap();
+    let answer = answer(&aws, settings("[]", false), request).await;
     assert_eq!(
         outcomes(&answer)[0]["target"],
         json!({"productId":"prod-manualabcdefg","provisioningArtifactId":"pa-manual","provisionedProductName":"payments.manual"})
@@ -438,10 +398,7 @@ async fn a_failed_record_is_reported_with_its_errors() {
     let aws = FakeAws::with_importable_stack();
     *aws.record_statuses.lock().unwrap() = ["FAILED".to_string()].into();
     aws.record_errors.lock().unwrap().push(("InvalidParametersException".into(), "stack drifted".into()));
-    let answer = importer(&aws, settings("[]", false))
-        .handle(invocation(event_file("stack-create-complete.json"), 300))
-        .await
-        .unwrap();
+    let answer = answer(&aws, settings("[]", false), event_file("stack-create-complete.json")).await;
     let outcome = &outcomes(&answer)[0];
     assert_eq!(outcome["reason"], "RECORD_FAILED");
     assert_eq!(
@@ -453,8 +410,7 @@ async fn a_failed_record_is_reported_with_its_errors() {
 #[tokio::test]
 async fn a_deleted_stack_is_not_found() {
     let aws = FakeAws::default();
-    let answer =
-        importer(&aws, settings("[]", false)).handle(invocation(event_file("manual-import.json"), 300)).await.unwrap();
+    let answer = answer(&aws, settings("[]", false), event_file("manual-import.json")).await;
     assert_eq!(outcomes(&answer)[0]["reason"], "STACK_NOT_FOUND");
     assert_eq!(outcomes(&answer)[0]["outcome"], "SKIPPED");
 }
@@ -463,10 +419,7 @@ async fn a_deleted_stack_is_not_found() {
 async fn access_denied_is_final_so_the_event_is_not_retried() {
     let aws = FakeAws::with_importable_stack();
     aws.search_errors.lock().unwrap().push_back(err(ServiceErrorKind::AccessDenied, "AccessDeniedException"));
-    let answer = importer(&aws, settings("[]", false))
-        .handle(invocation(event_file("stack-create-complete.json"), 300))
-        .await
-        .unwrap();
+    let answer = answer(&aws, settings("[]", false), event_file("stack-create-complete.json")).await;
     assert_eq!(outcomes(&answer)[0]["reason"], "ACCESS_DENIED");
     assert_eq!(outcomes(&answer)[0]["retryable"], false);
 }
