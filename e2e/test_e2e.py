@@ -1,5 +1,5 @@
 """End to end over real HTTP: the release bootstrap behind a Lambda Runtime API, moto for CloudFormation/S3/SNS/SQS/
-EventBridge and the Service Catalog emulator. Outcomes are read back from SQS and checked against CONTRACT.md."""
+EventBridge and the Service Catalog emulator. Outcomes are read back from SQS and checked against docs/CONTRACT.md."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def unique(name: str) -> str:
 
 
 def assert_contract_shape(outcome: dict) -> None:
-    """CONTRACT.md §3: field names, codes, and absent-not-null."""
+    """docs/CONTRACT.md §3: field names, codes, and absent-not-null."""
     assert outcome["schemaVersion"] == "1"
     assert outcome["reason"] in OUTCOMES[outcome["outcome"]], outcome
     assert isinstance(outcome["message"], str) and outcome["message"]
