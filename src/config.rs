@@ -1,4 +1,4 @@
-//! The function's configuration (CONTRACT.md §2), read once at init. The only reader of `std::env`.
+//! The function's configuration (docs/CONTRACT.md §2), read once at init. The only reader of `std::env`.
 
 use crate::routing::RoutingRule;
 

@@ -1,12 +1,8 @@
 //! Whether a stack, as it is now, may become a Service Catalog provisioned product — the checks that need nothing
 //! but the DescribeStacks answer.
 
-use crate::outcome::{Reason, Verdict};
-use crate::stack::Stack;
-
-/// Statuses in which a stack is stable and complete, the states ImportAsProvisionedProduct accepts.
-pub const IMPORTABLE_STATUSES: [&str; 5] =
-    ["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE", "IMPORT_ROLLBACK_COMPLETE"];
+use crate::decision::{Reason, Verdict};
+use crate::stack::{Stack, StackStatus};
 
 /// Service Catalog tags every stack it provisions with the provisioned product's ARN.
 pub const PROVISIONED_PRODUCT_TAG: &str = "aws:servicecatalog:provisionedProductArn";
@@ -14,10 +10,14 @@ pub const PROVISIONED_PRODUCT_TAG: &str = "aws:servicecatalog:provisionedProduct
 /// Checks in the order an operator reads them: first "can it be imported at all", then "should it be".
 pub fn check(stack: &Stack, tag_prefix: &str) -> Result<(), Verdict> {
     let name = stack.name().as_str();
-    if !IMPORTABLE_STATUSES.contains(&stack.status.as_str()) {
+    if !stack.status.is_importable() {
         return Err(Verdict::new(
             Reason::StatusNotEligible,
-            format!("stack {name} is {}; only {} stacks can be imported", stack.status, IMPORTABLE_STATUSES.join(", ")),
+            format!(
+                "stack {name} is {}; only {} stacks can be imported",
+                stack.status,
+                StackStatus::IMPORTABLE.join(", ")
+            ),
         ));
     }
     if let Some(parent) = &stack.parent_id {
@@ -38,7 +38,7 @@ pub fn check(stack: &Stack, tag_prefix: &str) -> Result<(), Verdict> {
             format!("stack {name} belongs to provisioned product {provisioned_product}"),
         ));
     }
-    if is_provisioned_product_stack_name(name, stack.arn.account()) {
+    if is_provisioned_product_stack_name(name, stack.arn.account().as_str()) {
         return Err(Verdict::new(Reason::AlreadyProvisioned, format!("stack {name} was launched by Service Catalog")));
     }
     let skip_tag = format!("{tag_prefix}skip");
@@ -82,7 +82,7 @@ mod tests {
         Stack {
             arn: StackArn::parse(&format!("arn:aws:cloudformation:us-east-1:111122223333:stack/{name}/uuid-1"))
                 .unwrap(),
-            status: status.into(),
+            status: StackStatus::new(status),
             parent_id: None,
             changed_at: "2026-11-28T18:43:48Z".into(),
             tags: BTreeMap::new(),
@@ -95,7 +95,7 @@ mod tests {
 
     #[test]
     fn a_complete_stack_is_importable() {
-        for status in IMPORTABLE_STATUSES {
+        for status in StackStatus::IMPORTABLE {
             assert_eq!(reason(check(&stack("payments-api", status), "sc-import:")), None, "{status}");
         }
     }

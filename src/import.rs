@@ -1,9 +1,15 @@
-//! The import itself: a deterministic idempotency token, and how a Service Catalog record reads as an outcome.
+//! The import step: a deterministic idempotency token, Service Catalog's refusals as outcomes, and following the
+//! record of an import until it ends or the time to wait for it does.
+
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+use tokio::time::Instant;
 
-use crate::outcome::{Reason, RecordError, RecordInfo, Verdict};
-use crate::ports::RecordSnapshot;
+use crate::decision::{Reason, Verdict};
+use crate::ids::{ArtifactId, ProductId};
+use crate::ports::{IdempotencyToken, ImportError, Importer, Missing};
+use crate::record::Record;
 use crate::stack::Stack;
 
 /// The `IdempotencyToken` for importing this version of the stack as this product and artifact.
@@ -14,113 +20,114 @@ use crate::stack::Stack;
 /// part of it too: once the stack is updated (say, to fix what made an import fail), a new attempt gets a new token
 /// instead of the old failed record. SHA-256 hex is 64 characters of `[0-9a-f]`, inside the token's
 /// `[a-zA-Z0-9][a-zA-Z0-9_-]*`, 1–128.
-pub fn idempotency_token(stack: &Stack, product_id: &str, artifact_id: &str) -> String {
+pub fn idempotency_token(stack: &Stack, product: &ProductId, artifact: &ArtifactId) -> IdempotencyToken {
     let mut hasher = Sha256::new();
-    for part in [stack.arn.as_str(), stack.changed_at.as_str(), product_id, artifact_id] {
+    for part in [stack.arn.as_str(), stack.changed_at.as_str(), product.as_str(), artifact.as_str()] {
         // Length-prefixed so that no two different tuples hash the same bytes.
         hasher.update((part.len() as u64).to_be_bytes());
         hasher.update(part.as_bytes());
     }
-    hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+    IdempotencyToken(hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect())
 }
 
-pub fn record_info(record: &RecordSnapshot) -> RecordInfo {
-    RecordInfo {
-        record_id: record.record_id.clone(),
-        status: record.status.clone(),
-        provisioned_product_id: record.provisioned_product_id.clone(),
-        errors: record
-            .errors
-            .iter()
-            .map(|(code, description)| RecordError { code: code.clone(), description: description.clone() })
-            .collect(),
-    }
-}
-
-/// What a record in its latest known state means for the stack.
-pub fn record_verdict(record: &RecordSnapshot, stack_name: &str, provisioned_product_name: &str) -> Verdict {
-    match record.status.as_str() {
-        "SUCCEEDED" => Verdict::new(
-            Reason::RecordSucceeded,
-            format!(
-                "stack {stack_name} is now provisioned product {provisioned_product_name}{}",
-                record.provisioned_product_id.as_deref().map(|id| format!(" ({id})")).unwrap_or_default()
-            ),
-        ),
-        "FAILED" => {
-            let errors: Vec<String> =
-                record.errors.iter().map(|(code, description)| format!("{code}: {description}")).collect();
-            let detail = if errors.is_empty() { "no error given".to_owned() } else { errors.join("; ") };
-            Verdict::new(Reason::RecordFailed, format!("import record {} failed: {detail}", record.record_id))
+/// ImportAsProvisionedProduct's documented exceptions, as outcomes.
+pub fn refused(error: ImportError) -> Verdict {
+    match error {
+        ImportError::NameTaken(detail) => Verdict::new(Reason::NameConflict, detail.to_string()),
+        // Service Catalog allows one import at a time per stack/product; the next attempt can succeed.
+        ImportError::Busy(detail) => Verdict::retryable(Reason::ImportBusy, detail.to_string()),
+        ImportError::InvalidParameters(detail) => Verdict::new(Reason::InvalidRequest, detail.to_string()),
+        ImportError::NotFound(missing, detail) => {
+            let reason = match missing {
+                Missing::Product => Reason::ProductNotFound,
+                Missing::Artifact => Reason::ArtifactNotFound,
+                Missing::Stack => Reason::StackNotFound,
+            };
+            Verdict::new(reason, detail.to_string())
         }
-        status => Verdict::new(
-            Reason::RecordInProgress,
-            format!(
-                "import record {} was still {status} when the invocation's time ran out; Service Catalog carries on",
-                record.record_id
-            ),
-        ),
+        ImportError::Failed(detail) => detail.into(),
     }
+}
+
+/// How the record of an import is followed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollSchedule {
+    pub first_delay: Duration,
+    pub max_delay: Duration,
+    /// Kept free before the invocation's deadline, to publish the outcome and answer.
+    pub safety_margin: Duration,
+}
+
+impl Default for PollSchedule {
+    fn default() -> Self {
+        Self {
+            first_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(10),
+            safety_margin: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Polls the record with growing pauses until it ends or the deadline (less the margin) comes.
+pub async fn follow(importer: &impl Importer, mut record: Record, poll: &PollSchedule, deadline: Instant) -> Record {
+    let mut delay = poll.first_delay;
+    while !record.status.is_final() && Instant::now() + delay + poll.safety_margin < deadline {
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(poll.max_delay);
+        match importer.record(&record.id).await {
+            Ok(latest) => record = latest,
+            // Throttling while polling: the next poll will do.
+            Err(error) if error.is_transient() => tracing::warn!(%error, "DescribeRecord failed; polling on"),
+            Err(error) => {
+                tracing::warn!(%error, "DescribeRecord failed; the record can't be followed");
+                break;
+            }
+        }
+    }
+    record
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stack::StackArn;
+    use crate::stack::{StackArn, StackStatus};
     use std::collections::BTreeMap;
 
     fn stack(arn: &str, changed_at: &str) -> Stack {
         Stack {
             arn: StackArn::parse(arn).unwrap(),
-            status: "CREATE_COMPLETE".into(),
+            status: StackStatus::new("CREATE_COMPLETE"),
             parent_id: None,
             changed_at: changed_at.into(),
             tags: BTreeMap::new(),
         }
     }
 
+    fn token(arn: &str, changed_at: &str, product: &str, artifact: &str) -> String {
+        let product = ProductId::parse(product).unwrap();
+        let artifact = ArtifactId::parse(artifact).unwrap();
+        idempotency_token(&stack(arn, changed_at), &product, &artifact).0
+    }
+
     const ARN: &str = "arn:aws:cloudformation:us-east-1:111122223333:stack/payments-api/uuid-1";
 
     #[test]
     fn the_same_import_always_gets_the_same_token() {
-        let token = idempotency_token(&stack(ARN, "t1"), "prod-a", "pa-a");
-        assert_eq!(token, idempotency_token(&stack(ARN, "t1"), "prod-a", "pa-a"));
-        assert_eq!(token.len(), 64);
-        assert!(token.chars().all(|c| c.is_ascii_hexdigit()));
+        let token_once = token(ARN, "t1", "prod-a", "pa-a");
+        assert_eq!(token_once, token(ARN, "t1", "prod-a", "pa-a"));
+        assert_eq!(token_once.len(), 64);
+        assert!(token_once.chars().all(|c| c.is_ascii_hexdigit()));
     }
 
     #[test]
     fn a_different_stack_product_artifact_or_stack_version_gets_another_token() {
-        let token = idempotency_token(&stack(ARN, "t1"), "prod-a", "pa-a");
+        let first = token(ARN, "t1", "prod-a", "pa-a");
         let other_stack = "arn:aws:cloudformation:us-east-1:111122223333:stack/payments-api/uuid-2";
-        assert_ne!(token, idempotency_token(&stack(other_stack, "t1"), "prod-a", "pa-a"));
-        assert_ne!(token, idempotency_token(&stack(ARN, "t1"), "prod-b", "pa-a"));
-        assert_ne!(token, idempotency_token(&stack(ARN, "t1"), "prod-a", "pa-b"));
-        assert_ne!(token, idempotency_token(&stack(ARN, "t2"), "prod-a", "pa-a"));
+        assert_ne!(first, token(other_stack, "t1", "prod-a", "pa-a"));
+        assert_ne!(first, token(ARN, "t1", "prod-b", "pa-a"));
+        assert_ne!(first, token(ARN, "t1", "prod-a", "pa-b"));
+        assert_ne!(first, token(ARN, "t2", "prod-a", "pa-a"));
         // Moving a character between fields must not collide.
-        assert_ne!(
-            idempotency_token(&stack(ARN, "t1"), "prod-ab", "pa"),
-            idempotency_token(&stack(ARN, "t1"), "prod-a", "bpa")
-        );
-    }
-
-    fn record(status: &str, errors: &[(&str, &str)]) -> RecordSnapshot {
-        RecordSnapshot {
-            record_id: "rec-1".into(),
-            status: status.into(),
-            provisioned_product_id: Some("pp-1".into()),
-            errors: errors.iter().map(|(c, d)| (c.to_string(), d.to_string())).collect(),
-        }
-    }
-
-    #[test]
-    fn record_states_map_to_outcome_reasons() {
-        assert_eq!(record_verdict(&record("SUCCEEDED", &[]), "s", "p").reason, Reason::RecordSucceeded);
-        assert_eq!(record_verdict(&record("IN_PROGRESS", &[]), "s", "p").reason, Reason::RecordInProgress);
-        assert_eq!(record_verdict(&record("IN_PROGRESS_IN_ERROR", &[]), "s", "p").reason, Reason::RecordInProgress);
-        let failed = record_verdict(&record("FAILED", &[("InvalidTemplate", "bad")]), "s", "p");
-        assert_eq!(failed.reason, Reason::RecordFailed);
-        assert!(failed.message.contains("InvalidTemplate: bad"), "{}", failed.message);
-        assert!(!failed.retryable);
+        assert_ne!(token(ARN, "t1", "prod-ab", "pa"), token(ARN, "t1", "prod-a", "bpa"));
     }
 }

@@ -1,15 +1,23 @@
 //! sc-stack-importer: brings CloudFormation stacks under AWS Service Catalog governance by importing each one as a
 //! provisioned product of the right product and version, and publishing one outcome per stack.
+//!
+//! The table of contents: `lambda` delivers invocations to the `pipeline`, whose steps are `eligibility`,
+//! `provisioned`, `routing`, `matching` and `import`; `ports` are the capabilities they need and `aws` implements them.
 
 pub mod aws;
 pub mod config;
+pub mod decision;
 pub mod eligibility;
-pub mod event;
-pub mod handler;
+pub mod failure;
+pub mod ids;
 pub mod import;
+pub mod lambda;
+pub mod matching;
 pub mod outcome;
+pub mod pipeline;
 pub mod ports;
+pub mod provisioned;
+pub mod record;
 pub mod routing;
-pub mod runtime;
 pub mod stack;
-pub mod template;
+pub mod text;

@@ -1,6 +1,9 @@
-//! Lambda entry point: wiring only. Configuration, one AWS config load, the adapters, then the runtime loop.
+//! Lambda entry point: wiring only. Configuration, one AWS config load, the per-account seam and the publishers,
+//! then the runtime loop.
 // The SDK clients and the runtime loop nest deep enough in `main`'s future to pass the default query depth.
 #![recursion_limit = "256"]
+
+use std::time::Duration;
 
 use anyhow::Context;
 use aws_config::BehaviorVersion;
@@ -8,23 +11,24 @@ use lambda_runtime::{LambdaEvent, run, service_fn};
 use serde_json::Value;
 use tracing_subscriber::EnvFilter;
 
-use sc_stack_importer::aws::{
-    CloudFormationStackReader, EventBridgeOutcomePublisher, HttpTemplateFetcher, ServiceCatalogCatalog,
-    SnsOutcomePublisher,
-};
+use sc_stack_importer::aws::{EventBridgeOutcomePublisher, HttpTemplateFetcher, OwnAccount, SnsOutcomePublisher};
 use sc_stack_importer::config::{self, Config};
-use sc_stack_importer::handler::{Importer, PollSchedule, Settings};
-use sc_stack_importer::runtime;
+use sc_stack_importer::import::PollSchedule;
+use sc_stack_importer::lambda::{Handler, init_error};
+use sc_stack_importer::pipeline::{Pipeline, Settings};
+
+/// Time budget of an invocation whose Runtime API gave no deadline (local runs only; Lambda always gives one).
+const DEFAULT_BUDGET: Duration = Duration::from_secs(120);
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(error) => {
-            if let Some(runtime_api) = config::runtime_api_address() {
-                if let Err(report) = runtime::report_init_error(&runtime_api, &error.to_string()).await {
-                    eprintln!("the init error could not be reported to the Runtime API: {report}");
-                }
+            if let Some(runtime_api) = config::runtime_api_address()
+                && let Err(report) = init_error::report_init_error(&runtime_api, &error.to_string()).await
+            {
+                eprintln!("the init error could not be reported to the Runtime API: {report}");
             }
             return Err(error.into());
         }
@@ -48,28 +52,30 @@ async fn main() -> anyhow::Result<()> {
             config.outcome_event_source.clone(),
         )
     });
-    let importer = Importer {
-        stacks: CloudFormationStackReader::new(aws_sdk_cloudformation::Client::new(&aws)),
-        catalog: ServiceCatalogCatalog::new(aws_sdk_servicecatalog::Client::new(&aws), config.accept_language),
-        templates: HttpTemplateFetcher::new().context("building the template HTTP client")?,
-        publisher: (sns, events),
-        settings: Settings {
-            tag_prefix: config.tag_prefix,
-            rules: config.rules,
-            dry_run: config.dry_run,
-            poll: PollSchedule::default(),
+    let handler = Handler {
+        pipeline: Pipeline {
+            accounts: OwnAccount::new(aws, config.accept_language),
+            templates: HttpTemplateFetcher::new().context("building the template HTTP client")?,
+            settings: Settings {
+                tag_prefix: config.tag_prefix,
+                rules: config.rules,
+                dry_run: config.dry_run,
+                poll: PollSchedule::default(),
+            },
         },
+        publisher: (sns, events),
+        default_budget: DEFAULT_BUDGET,
     };
     tracing::info!(
-        sns = importer.publisher.0.is_some(),
-        eventbridge = importer.publisher.1.is_some(),
-        rules = importer.settings.rules.len(),
-        dry_run = importer.settings.dry_run,
+        sns = handler.publisher.0.is_some(),
+        eventbridge = handler.publisher.1.is_some(),
+        rules = handler.pipeline.settings.rules.len(),
+        dry_run = handler.pipeline.settings.dry_run,
         "sc-stack-importer ready"
     );
 
-    let importer = &importer;
-    run(service_fn(move |event: LambdaEvent<Value>| async move { importer.handle(event).await }))
+    let handler = &handler;
+    run(service_fn(move |event: LambdaEvent<Value>| async move { handler.handle(event).await }))
         .await
         .map_err(|error| anyhow::anyhow!(error).context("the Lambda runtime loop stopped"))
 }

@@ -1,161 +1,13 @@
 //! The outcome of one stack's import attempt: the record published to SNS/EventBridge and returned to callers
-//! (CONTRACT.md §3). Its field names and codes are a public interface: add to them, never rename.
+//! (docs/CONTRACT.md §3). Its field names and codes are a public interface: add to them, never rename.
 
 use serde::Serialize;
 use serde::ser::SerializeStruct;
 
+use crate::decision::{OutcomeKind, Reason, Verdict};
+use crate::ids::{ArtifactId, ProductId, ProvisionedProductName};
+use crate::record::Record;
 use crate::stack::{Stack, StackArn, StackRef};
-
-/// What happened to the stack, in one word. Every [`Reason`] belongs to exactly one of these.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutcomeKind {
-    Imported,
-    ImportInProgress,
-    Planned,
-    Skipped,
-    Failed,
-}
-
-impl OutcomeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OutcomeKind::Imported => "IMPORTED",
-            OutcomeKind::ImportInProgress => "IMPORT_IN_PROGRESS",
-            OutcomeKind::Planned => "PLANNED",
-            OutcomeKind::Skipped => "SKIPPED",
-            OutcomeKind::Failed => "FAILED",
-        }
-    }
-}
-
-/// Why, in a code operators filter and alarm on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reason {
-    RecordSucceeded,
-    RecordInProgress,
-    Eligible,
-    UnsupportedEvent,
-    StatusNotEligible,
-    NestedStack,
-    StacksetInstance,
-    AlreadyProvisioned,
-    NoRoute,
-    OptedOut,
-    StackNotFound,
-    TemplateMismatch,
-    ProductNotFound,
-    ArtifactNotFound,
-    ArtifactInactive,
-    NameConflict,
-    InvalidRequest,
-    AccessDenied,
-    RecordFailed,
-    ImportBusy,
-    AwsError,
-}
-
-impl Reason {
-    /// Every reason of CONTRACT.md §3.
-    pub const ALL: [Reason; 21] = {
-        use Reason::*;
-        [
-            RecordSucceeded,
-            RecordInProgress,
-            Eligible,
-            UnsupportedEvent,
-            StatusNotEligible,
-            NestedStack,
-            StacksetInstance,
-            AlreadyProvisioned,
-            NoRoute,
-            OptedOut,
-            StackNotFound,
-            TemplateMismatch,
-            ProductNotFound,
-            ArtifactNotFound,
-            ArtifactInactive,
-            NameConflict,
-            InvalidRequest,
-            AccessDenied,
-            RecordFailed,
-            ImportBusy,
-            AwsError,
-        ]
-    };
-
-    pub fn outcome(self) -> OutcomeKind {
-        use Reason::*;
-        match self {
-            RecordSucceeded => OutcomeKind::Imported,
-            RecordInProgress => OutcomeKind::ImportInProgress,
-            Eligible => OutcomeKind::Planned,
-            UnsupportedEvent | StatusNotEligible | NestedStack | StacksetInstance | AlreadyProvisioned | NoRoute
-            | OptedOut | StackNotFound => OutcomeKind::Skipped,
-            TemplateMismatch | ProductNotFound | ArtifactNotFound | ArtifactInactive | NameConflict
-            | InvalidRequest | AccessDenied | RecordFailed | ImportBusy | AwsError => OutcomeKind::Failed,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        use Reason::*;
-        match self {
-            RecordSucceeded => "RECORD_SUCCEEDED",
-            RecordInProgress => "RECORD_IN_PROGRESS",
-            Eligible => "ELIGIBLE",
-            UnsupportedEvent => "UNSUPPORTED_EVENT",
-            StatusNotEligible => "STATUS_NOT_ELIGIBLE",
-            NestedStack => "NESTED_STACK",
-            StacksetInstance => "STACKSET_INSTANCE",
-            AlreadyProvisioned => "ALREADY_PROVISIONED",
-            NoRoute => "NO_ROUTE",
-            OptedOut => "OPTED_OUT",
-            StackNotFound => "STACK_NOT_FOUND",
-            TemplateMismatch => "TEMPLATE_MISMATCH",
-            ProductNotFound => "PRODUCT_NOT_FOUND",
-            ArtifactNotFound => "ARTIFACT_NOT_FOUND",
-            ArtifactInactive => "ARTIFACT_INACTIVE",
-            NameConflict => "NAME_CONFLICT",
-            InvalidRequest => "INVALID_REQUEST",
-            AccessDenied => "ACCESS_DENIED",
-            RecordFailed => "RECORD_FAILED",
-            ImportBusy => "IMPORT_BUSY",
-            AwsError => "AWS_ERROR",
-        }
-    }
-}
-
-/// The contract's codes are spelt once, in `as_str`; JSON, SNS attributes and logs all use that spelling.
-impl Serialize for OutcomeKind {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl Serialize for Reason {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-/// A decision about one stack: the reason, a sentence for humans, and whether trying again could change it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
-    pub reason: Reason,
-    pub message: String,
-    pub retryable: bool,
-}
-
-impl Verdict {
-    /// A final decision: trying again with the same stack and configuration gives the same answer.
-    pub fn new(reason: Reason, message: impl Into<String>) -> Self {
-        Self { reason, message: message.into(), retryable: false }
-    }
-
-    /// A decision that may change on a later attempt (throttling, a busy service, an import already running).
-    pub fn retryable(reason: Reason, message: impl Into<String>) -> Self {
-        Self { reason, message: message.into(), retryable: true }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -202,39 +54,23 @@ impl StackInfo {
             arn: Some(arn.to_string()),
             name: arn.name().to_string(),
             status,
-            account: Some(arn.account().to_owned()),
-            region: Some(arn.region().to_owned()),
+            account: Some(arn.account().to_string()),
+            region: Some(arn.region().to_string()),
         }
     }
 
     pub fn from_stack(stack: &Stack) -> Self {
-        Self::from_arn(&stack.arn, Some(stack.status.clone()))
+        Self::from_arn(&stack.arn, Some(stack.status.to_string()))
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Target {
-    pub product_id: String,
+    pub product_id: ProductId,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub provisioning_artifact_id: Option<String>,
-    pub provisioned_product_name: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RecordError {
-    pub code: String,
-    pub description: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RecordInfo {
-    pub record_id: String,
-    pub status: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub provisioned_product_id: Option<String>,
-    pub errors: Vec<RecordError>,
+    pub provisioning_artifact_id: Option<ArtifactId>,
+    pub provisioned_product_name: ProvisionedProductName,
 }
 
 /// One stack's outcome. `outcome` is derived from `reason`, so the two can never disagree.
@@ -243,7 +79,7 @@ pub struct Outcome {
     pub verdict: Verdict,
     pub stack: Option<StackInfo>,
     pub target: Option<Target>,
-    pub record: Option<RecordInfo>,
+    pub record: Option<Record>,
     pub trigger: Trigger,
     pub dry_run: bool,
     /// RFC 3339, UTC, whole seconds.
@@ -314,6 +150,8 @@ pub fn now_rfc3339() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::{ProvisionedProductId, RecordId};
+    use crate::record::RecordStatus;
     use serde_json::json;
 
     fn outcome(verdict: Verdict) -> Outcome {
@@ -332,40 +170,6 @@ mod tests {
     }
 
     #[test]
-    fn every_reason_of_the_contract_and_no_other_exists() {
-        let contract = "RECORD_SUCCEEDED RECORD_IN_PROGRESS ELIGIBLE UNSUPPORTED_EVENT STATUS_NOT_ELIGIBLE NESTED_STACK \
-                        STACKSET_INSTANCE ALREADY_PROVISIONED NO_ROUTE OPTED_OUT STACK_NOT_FOUND TEMPLATE_MISMATCH \
-                        PRODUCT_NOT_FOUND ARTIFACT_NOT_FOUND ARTIFACT_INACTIVE NAME_CONFLICT INVALID_REQUEST \
-                        ACCESS_DENIED RECORD_FAILED IMPORT_BUSY AWS_ERROR";
-        let codes: Vec<serde_json::Value> =
-            Reason::ALL.iter().map(|reason| serde_json::to_value(reason).unwrap()).collect();
-        let expected: Vec<serde_json::Value> = contract.split_whitespace().map(|code| json!(code)).collect();
-        assert_eq!(codes, expected);
-        let kinds: Vec<serde_json::Value> = [
-            OutcomeKind::Imported,
-            OutcomeKind::ImportInProgress,
-            OutcomeKind::Planned,
-            OutcomeKind::Skipped,
-            OutcomeKind::Failed,
-        ]
-        .iter()
-        .map(|kind| serde_json::to_value(kind).unwrap())
-        .collect();
-        assert_eq!(kinds, ["IMPORTED", "IMPORT_IN_PROGRESS", "PLANNED", "SKIPPED", "FAILED"].map(|kind| json!(kind)));
-    }
-
-    #[test]
-    fn reasons_belong_to_the_outcomes_the_contract_lists() {
-        assert_eq!(Reason::RecordSucceeded.outcome(), OutcomeKind::Imported);
-        assert_eq!(Reason::RecordInProgress.outcome(), OutcomeKind::ImportInProgress);
-        assert_eq!(Reason::Eligible.outcome(), OutcomeKind::Planned);
-        assert_eq!(Reason::StackNotFound.outcome(), OutcomeKind::Skipped);
-        assert_eq!(Reason::NoRoute.outcome(), OutcomeKind::Skipped);
-        assert_eq!(Reason::ImportBusy.outcome(), OutcomeKind::Failed);
-        assert_eq!(Reason::TemplateMismatch.outcome(), OutcomeKind::Failed);
-    }
-
-    #[test]
     fn unknown_parts_of_an_outcome_are_absent_not_null() {
         let value = outcome(Verdict::new(Reason::NoRoute, "no route")).to_json();
         assert_eq!(
@@ -381,14 +185,14 @@ mod tests {
     fn target_and_record_appear_once_known() {
         let mut imported = outcome(Verdict::new(Reason::RecordSucceeded, "imported"));
         imported.target = Some(Target {
-            product_id: "prod-abcdefghijklm".into(),
-            provisioning_artifact_id: Some("pa-abcdefghijklm".into()),
-            provisioned_product_name: "payments-api".into(),
+            product_id: ProductId::parse("prod-abcdefghijklm").unwrap(),
+            provisioning_artifact_id: Some(ArtifactId::parse("pa-abcdefghijklm").unwrap()),
+            provisioned_product_name: ProvisionedProductName::parse("payments-api").unwrap(),
         });
-        imported.record = Some(RecordInfo {
-            record_id: "rec-1".into(),
-            status: "SUCCEEDED".into(),
-            provisioned_product_id: Some("pp-1".into()),
+        imported.record = Some(Record {
+            id: RecordId::parse("rec-1").unwrap(),
+            status: RecordStatus::Succeeded,
+            provisioned_product_id: Some(ProvisionedProductId::parse("pp-1").unwrap()),
             errors: vec![],
         });
         let value = imported.to_json();

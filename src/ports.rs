@@ -1,137 +1,147 @@
-//! The capabilities the importer needs from the outside world, as traits. Adapters in `crate::aws` implement them;
-//! tests implement them in memory. No SDK type crosses these signatures.
+//! The capabilities the pipeline needs from the outside world, as traits named for what they do, and the seam that
+//! opens them for one account and region. Adapters in `crate::aws` implement them and classify their service's
+//! errors into the enums here, by how the pipeline reacts; tests implement them in memory. No SDK type, and no
+//! service's exception name or message, crosses these signatures.
 
+use std::fmt;
 use std::future::Future;
 
+pub use crate::failure::{FailureKind, ServiceFailure};
+use crate::ids::{ArtifactId, ProductId, ProvisionedProductId, ProvisionedProductName, RecordId, Scope};
 use crate::outcome::Outcome;
+use crate::record::Record;
 use crate::stack::{Stack, StackArn, StackRef};
-
-/// How a call to an AWS service failed, in the terms the importer reacts to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ServiceErrorKind {
-    /// The named resource does not exist (ResourceNotFoundException, CloudFormation's "does not exist").
-    NotFound,
-    AccessDenied,
-    /// Still throttled after the SDK's own retries.
-    Throttled,
-    /// 5xx, timeouts, connection failures: worth another attempt later.
-    Transient,
-    DuplicateResource,
-    InvalidState,
-    InvalidParameters,
-    /// Anything else: a client-side error that another attempt will not fix.
-    Other,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{code}: {message}")]
-pub struct ServiceError {
-    pub kind: ServiceErrorKind,
-    /// The service's error code (e.g. `ThrottlingException`), or a description of the transport failure.
-    pub code: String,
-    pub message: String,
-}
-
-impl ServiceError {
-    pub fn new(kind: ServiceErrorKind, code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { kind, code: code.into(), message: message.into() }
-    }
-
-    /// Whether the same call may succeed later without anyone changing anything.
-    pub fn is_transient(&self) -> bool {
-        matches!(self.kind, ServiceErrorKind::Throttled | ServiceErrorKind::Transient)
-    }
-}
 
 /// Reads CloudFormation stacks.
 pub trait StackReader {
     /// The stack's current state; `Ok(None)` when CloudFormation does not know the stack.
-    fn describe_stack(&self, stack: &StackRef) -> impl Future<Output = Result<Option<Stack>, ServiceError>> + Send;
+    fn describe(&self, stack: &StackRef) -> impl Future<Output = Result<Option<Stack>, ServiceFailure>> + Send;
 
-    /// The template the stack was created or last updated with, before transforms (`TemplateStage::Original`).
-    fn original_template(&self, stack: &StackArn) -> impl Future<Output = Result<String, ServiceError>> + Send;
+    /// The template the stack was created or last updated with, before transforms.
+    fn original_template(&self, stack: &StackArn) -> impl Future<Output = Result<String, ServiceFailure>> + Send;
 }
 
-/// A provisioning artifact (product version) as `ListProvisioningArtifacts` lists it.
+/// A provisioned product: what Service Catalog manages, here found by its stack or its name.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ArtifactSummary {
-    pub id: String,
+pub struct ProvisionedProduct {
+    pub id: ProvisionedProductId,
+    pub name: String,
+    /// The CloudFormation stack ARN behind it.
+    pub physical_id: Option<String>,
+    /// `AVAILABLE`, `UNDER_CHANGE`, `TAINTED`, `ERROR` or `PLAN_IN_PROGRESS`, as Service Catalog reports it.
+    pub status: Option<String>,
+    /// The record of its last request (for an imported product, the import).
+    pub last_record_id: Option<RecordId>,
+}
+
+/// Finds provisioned products. Matches are exact: a full-text search's near misses never come back.
+pub trait ProvisionedProducts {
+    /// The provisioned product whose CloudFormation stack is this one.
+    fn by_stack(
+        &self,
+        stack: &StackArn,
+    ) -> impl Future<Output = Result<Option<ProvisionedProduct>, ServiceFailure>> + Send;
+
+    /// The provisioned product that has this name.
+    fn by_name(
+        &self,
+        name: &ProvisionedProductName,
+    ) -> impl Future<Output = Result<Option<ProvisionedProduct>, ServiceFailure>> + Send;
+}
+
+/// One version (provisioning artifact) of a product, as a product's list of versions shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductVersion {
+    pub id: ArtifactId,
     pub active: bool,
-    /// Epoch seconds; newer artifacts are tried first.
+    /// Epoch seconds; newer versions are tried first.
     pub created: i64,
 }
 
-/// A provisioning artifact as `DescribeProvisioningArtifact` describes it.
+/// One version in detail: whether it may be imported as, and where its template can be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ArtifactDetail {
-    pub id: String,
+pub struct VersionDetail {
+    pub id: ArtifactId,
     pub active: bool,
-    /// `Info.TemplateUrl`: where the artifact's template can be read.
+    /// `Info.TemplateUrl`.
     pub template_url: Option<String>,
 }
 
-/// A provisioned product found by `SearchProvisionedProducts`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProvisionedProductSummary {
-    pub id: String,
-    pub name: String,
-    pub physical_id: Option<String>,
+/// Which resource a "not found" is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    Product,
+    Artifact,
+    Stack,
 }
 
-/// What `SearchProvisionedProducts` is asked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ProvisionedProductQuery {
-    /// The provisioned product whose CloudFormation stack is this ARN.
-    PhysicalId(String),
-    Name(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImportInput {
-    pub product_id: String,
-    pub provisioning_artifact_id: String,
-    pub provisioned_product_name: String,
-    pub physical_id: String,
-    pub idempotency_token: String,
-}
-
-/// A Service Catalog record: the import request's progress.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordSnapshot {
-    pub record_id: String,
-    /// CREATED | IN_PROGRESS | IN_PROGRESS_IN_ERROR | SUCCEEDED | FAILED
-    pub status: String,
-    pub provisioned_product_id: Option<String>,
-    pub errors: Vec<(String, String)>,
-}
-
-impl RecordSnapshot {
-    pub fn is_terminal(&self) -> bool {
-        matches!(self.status.as_str(), "SUCCEEDED" | "FAILED")
+impl fmt::Display for Missing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Missing::Product => "product",
+            Missing::Artifact => "artifact",
+            Missing::Stack => "stack",
+        })
     }
 }
 
-/// The Service Catalog operations the importer uses.
-pub trait Catalog {
-    fn search_provisioned_products(
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VersionsError {
+    /// The product (or, for one version, the artifact) does not exist or is not shared with the caller.
+    #[error("the {0} does not exist")]
+    NotFound(Missing),
+    #[error(transparent)]
+    Failed(ServiceFailure),
+}
+
+/// Reads a product's versions.
+pub trait ProductVersions {
+    fn list(&self, product: &ProductId) -> impl Future<Output = Result<Vec<ProductVersion>, VersionsError>> + Send;
+
+    fn get(
         &self,
-        query: &ProvisionedProductQuery,
-    ) -> impl Future<Output = Result<Vec<ProvisionedProductSummary>, ServiceError>> + Send;
+        product: &ProductId,
+        artifact: &ArtifactId,
+    ) -> impl Future<Output = Result<VersionDetail, VersionsError>> + Send;
+}
 
-    fn list_artifacts(
-        &self,
-        product_id: &str,
-    ) -> impl Future<Output = Result<Vec<ArtifactSummary>, ServiceError>> + Send;
+/// An `IdempotencyToken`: the same for every attempt at the same import (see `import::idempotency_token`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IdempotencyToken(pub String);
 
-    fn describe_artifact(
-        &self,
-        product_id: &str,
-        artifact_id: &str,
-    ) -> impl Future<Output = Result<ArtifactDetail, ServiceError>> + Send;
+/// One import request: this stack as this product version under this name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportOrder {
+    pub product: ProductId,
+    pub artifact: ArtifactId,
+    pub name: ProvisionedProductName,
+    pub stack: StackArn,
+    pub token: IdempotencyToken,
+}
 
-    fn import(&self, input: &ImportInput) -> impl Future<Output = Result<RecordSnapshot, ServiceError>> + Send;
+/// Why Service Catalog refused an import, by how the pipeline reacts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportError {
+    /// The provisioned product name is taken (DuplicateResourceException).
+    #[error("{0}")]
+    NameTaken(ServiceFailure),
+    /// Another request for the stack or product is running (InvalidStateException): later may work.
+    #[error("{0}")]
+    Busy(ServiceFailure),
+    /// The request itself is wrong (InvalidParametersException).
+    #[error("{0}")]
+    InvalidParameters(ServiceFailure),
+    #[error("{1}")]
+    NotFound(Missing, ServiceFailure),
+    #[error(transparent)]
+    Failed(ServiceFailure),
+}
 
-    fn describe_record(&self, record_id: &str) -> impl Future<Output = Result<RecordSnapshot, ServiceError>> + Send;
+/// Imports stacks and follows the records of those imports.
+pub trait Importer {
+    fn import(&self, order: &ImportOrder) -> impl Future<Output = Result<Record, ImportError>> + Send;
+
+    fn record(&self, id: &RecordId) -> impl Future<Output = Result<Record, ServiceFailure>> + Send;
 }
 
 /// Why an artifact template could not be read.
@@ -177,57 +187,28 @@ impl<A: OutcomePublisher + Sync, B: OutcomePublisher + Sync> OutcomePublisher fo
     }
 }
 
-/// Shared adapters: an importer may borrow its ports (tests inspect the same fakes afterwards).
-impl<T: StackReader + Sync> StackReader for &T {
-    fn describe_stack(&self, stack: &StackRef) -> impl Future<Output = Result<Option<Stack>, ServiceError>> + Send {
-        (**self).describe_stack(stack)
-    }
-
-    fn original_template(&self, stack: &StackArn) -> impl Future<Output = Result<String, ServiceError>> + Send {
-        (**self).original_template(stack)
-    }
+/// The ports of one account and region.
+#[derive(Debug, Clone)]
+pub struct AccountPorts<S, P, V, I> {
+    pub stacks: S,
+    pub provisioned: P,
+    pub versions: V,
+    pub importer: I,
 }
 
-impl<T: Catalog + Sync> Catalog for &T {
-    fn search_provisioned_products(
+/// The per-account seam: opens the ports for the account and region a stack lives in.
+pub trait Accounts {
+    type Stacks: StackReader + Send + Sync;
+    type Provisioned: ProvisionedProducts + Send + Sync;
+    type Versions: ProductVersions + Send + Sync;
+    type Importer: Importer + Send + Sync;
+
+    /// The ports for `scope`; an error when its credentials cannot be had (the outcome names why).
+    #[allow(clippy::type_complexity)]
+    fn open(
         &self,
-        query: &ProvisionedProductQuery,
-    ) -> impl Future<Output = Result<Vec<ProvisionedProductSummary>, ServiceError>> + Send {
-        (**self).search_provisioned_products(query)
-    }
-
-    fn list_artifacts(
-        &self,
-        product_id: &str,
-    ) -> impl Future<Output = Result<Vec<ArtifactSummary>, ServiceError>> + Send {
-        (**self).list_artifacts(product_id)
-    }
-
-    fn describe_artifact(
-        &self,
-        product_id: &str,
-        artifact_id: &str,
-    ) -> impl Future<Output = Result<ArtifactDetail, ServiceError>> + Send {
-        (**self).describe_artifact(product_id, artifact_id)
-    }
-
-    fn import(&self, input: &ImportInput) -> impl Future<Output = Result<RecordSnapshot, ServiceError>> + Send {
-        (**self).import(input)
-    }
-
-    fn describe_record(&self, record_id: &str) -> impl Future<Output = Result<RecordSnapshot, ServiceError>> + Send {
-        (**self).describe_record(record_id)
-    }
-}
-
-impl<T: TemplateFetcher + Sync> TemplateFetcher for &T {
-    fn fetch(&self, url: &str) -> impl Future<Output = Result<String, FetchError>> + Send {
-        (**self).fetch(url)
-    }
-}
-
-impl<T: OutcomePublisher + Sync> OutcomePublisher for &T {
-    fn publish(&self, outcome: &Outcome) -> impl Future<Output = Result<(), PublishError>> + Send {
-        (**self).publish(outcome)
-    }
+        scope: &Scope,
+    ) -> impl Future<
+        Output = Result<AccountPorts<Self::Stacks, Self::Provisioned, Self::Versions, Self::Importer>, ServiceFailure>,
+    > + Send;
 }

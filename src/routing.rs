@@ -1,96 +1,87 @@
 //! Which Service Catalog product, artifact and provisioned product name a stack is imported as:
-//! manual request fields > stack tags > the first matching `IMPORT_RULES` rule (CONTRACT.md §2).
+//! manual request fields > stack tags > the first matching `IMPORT_RULES` rule (docs/CONTRACT.md §2).
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Deserialize;
 
-use crate::outcome::{Reason, Target, Verdict};
+use crate::decision::{Reason, Verdict};
+use crate::ids::{ArtifactId, InvalidId, ProductId, ProvisionedProductName};
+use crate::outcome::Target;
 use crate::stack::Stack;
 
-/// Service Catalog ids (`prod-…`, `pa-…`) are 1–100 characters of `[a-zA-Z0-9_-]`.
-pub fn validate_catalog_id(field: &str, value: &str) -> Result<(), String> {
-    let ok = !value.is_empty()
-        && value.len() <= 100
-        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "{field} {:?} is not a Service Catalog id ([a-zA-Z0-9_-], 1–100)",
-            crate::stack::truncate(value, 120)
-        ))
-    }
-}
-
-/// Service Catalog's provisioned product name pattern: `[a-zA-Z0-9][a-zA-Z0-9._-]{0,127}`.
-pub fn validate_provisioned_product_name(value: &str) -> Result<(), String> {
-    let mut chars = value.chars();
-    let ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-        && value.len() <= 128;
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "provisioned product name {:?} does not match [a-zA-Z0-9][a-zA-Z0-9._-]{{0,127}}",
-            crate::stack::truncate(value, 140)
-        ))
-    }
-}
-
-/// The routing fields one source (request, tags or rule) may give. Each is optional.
+/// The routing fields one source (request, tags or rule) may give, each parsed. Each is optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RouteFields {
-    pub product_id: Option<String>,
-    pub provisioning_artifact_id: Option<String>,
-    pub provisioned_product_name: Option<String>,
+    pub product_id: Option<ProductId>,
+    pub provisioning_artifact_id: Option<ArtifactId>,
+    pub provisioned_product_name: Option<ProvisionedProductName>,
 }
 
 impl RouteFields {
-    /// Checks the formats of whatever fields are present; `source` names where they came from in the message.
-    pub fn validate(&self, source: &str) -> Result<(), String> {
-        let in_source = |error: String| format!("{source}: {error}");
-        if let Some(id) = &self.product_id {
-            validate_catalog_id("productId", id).map_err(in_source)?;
-        }
-        if let Some(id) = &self.provisioning_artifact_id {
-            validate_catalog_id("provisioningArtifactId", id).map_err(in_source)?;
-        }
-        if let Some(name) = &self.provisioned_product_name {
-            validate_provisioned_product_name(name).map_err(in_source)?;
-        }
-        Ok(())
+    /// Parses whatever fields are present; `source` names where they came from in the message.
+    pub fn parse(
+        product_id: Option<&str>,
+        provisioning_artifact_id: Option<&str>,
+        provisioned_product_name: Option<&str>,
+        source: &str,
+    ) -> Result<Self, String> {
+        let in_source = |error: InvalidId| format!("{source}: {error}");
+        Ok(Self {
+            product_id: product_id.map(ProductId::parse).transpose().map_err(in_source)?,
+            provisioning_artifact_id: provisioning_artifact_id.map(ArtifactId::parse).transpose().map_err(in_source)?,
+            provisioned_product_name: provisioned_product_name
+                .map(ProvisionedProductName::parse)
+                .transpose()
+                .map_err(in_source)?,
+        })
     }
 }
 
-/// One `IMPORT_RULES` entry.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// One `IMPORT_RULES` entry as written. Unknown fields are refused: a typo must not silently route nothing.
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RuleSpec {
+    #[serde(default)]
+    stack_name: Option<String>,
+    #[serde(default)]
+    tags: BTreeMap<String, String>,
+    product_id: String,
+    #[serde(default)]
+    provisioning_artifact_id: Option<String>,
+    #[serde(default)]
+    provisioned_product_name: Option<String>,
+}
+
+/// One `IMPORT_RULES` entry, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoutingRule {
     /// Glob over the stack name: `*` any run of characters, `?` one character. Absent: every stack.
-    #[serde(default)]
     pub stack_name: Option<String>,
     /// Every listed tag must be on the stack with this value; `"*"` accepts any value.
-    #[serde(default)]
     pub tags: BTreeMap<String, String>,
-    pub product_id: String,
-    #[serde(default)]
-    pub provisioning_artifact_id: Option<String>,
-    #[serde(default)]
-    pub provisioned_product_name: Option<String>,
+    /// The rule's product is always set.
+    pub fields: RouteFields,
 }
 
 impl RoutingRule {
-    /// Parses and validates `IMPORT_RULES`; the error says which rule and field is wrong.
+    /// Parses `IMPORT_RULES`; the error says which rule and field is wrong.
     pub fn parse_all(json: &str) -> Result<Vec<RoutingRule>, String> {
-        let rules: Vec<RoutingRule> =
-            serde_json::from_str(json).map_err(|e| format!("not a JSON list of rules: {e}"))?;
-        for (index, rule) in rules.iter().enumerate() {
-            rule.fields().validate(&format!("rule {index}"))?;
-        }
-        Ok(rules)
+        let specs: Vec<RuleSpec> = serde_json::from_str(json).map_err(|e| format!("not a JSON list of rules: {e}"))?;
+        specs
+            .into_iter()
+            .enumerate()
+            .map(|(index, spec)| {
+                let fields = RouteFields::parse(
+                    Some(&spec.product_id),
+                    spec.provisioning_artifact_id.as_deref(),
+                    spec.provisioned_product_name.as_deref(),
+                    &format!("rule {index}"),
+                )?;
+                Ok(RoutingRule { stack_name: spec.stack_name, tags: spec.tags, fields })
+            })
+            .collect()
     }
 
     pub fn matches(&self, stack: &Stack) -> bool {
@@ -101,14 +92,6 @@ impl RoutingRule {
                 .tags
                 .iter()
                 .all(|(key, wanted)| stack.tag(key).is_some_and(|value| wanted == "*" || value == wanted))
-    }
-
-    fn fields(&self) -> RouteFields {
-        RouteFields {
-            product_id: Some(self.product_id.clone()),
-            provisioning_artifact_id: self.provisioning_artifact_id.clone(),
-            provisioned_product_name: self.provisioned_product_name.clone(),
-        }
     }
 }
 
@@ -134,13 +117,14 @@ impl fmt::Display for RouteSource {
 /// and the provisioned product name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
-    pub product_id: String,
-    pub provisioning_artifact_id: Option<String>,
-    pub provisioned_product_name: String,
+    pub product_id: ProductId,
+    pub provisioning_artifact_id: Option<ArtifactId>,
+    pub provisioned_product_name: ProvisionedProductName,
     pub source: RouteSource,
 }
 
 impl Route {
+    /// What the outcome says of the route before an artifact was matched.
     pub fn target(&self) -> Target {
         Target {
             product_id: self.product_id.clone(),
@@ -150,14 +134,15 @@ impl Route {
     }
 }
 
-/// The routing fields the stack's tags give (`<prefix>product-id`, …).
-pub fn tag_fields(stack: &Stack, tag_prefix: &str) -> RouteFields {
-    let tag = |suffix: &str| stack.tag(&format!("{tag_prefix}{suffix}")).map(|value| value.trim().to_owned());
-    RouteFields {
-        product_id: tag("product-id"),
-        provisioning_artifact_id: tag("provisioning-artifact-id"),
-        provisioned_product_name: tag("provisioned-product-name"),
-    }
+/// The routing fields the stack's tags give (`<prefix>product-id`, …); a malformed value is an error naming the tags.
+pub fn tag_fields(stack: &Stack, tag_prefix: &str) -> Result<RouteFields, String> {
+    let tag = |suffix: &str| stack.tag(&format!("{tag_prefix}{suffix}")).map(str::trim);
+    RouteFields::parse(
+        tag("product-id"),
+        tag("provisioning-artifact-id"),
+        tag("provisioned-product-name"),
+        "stack tags",
+    )
 }
 
 /// Resolves the route. `Ok(None)`: nothing names a product for this stack (NO_ROUTE).
@@ -170,14 +155,10 @@ pub fn resolve(
     tag_prefix: &str,
     rules: &[RoutingRule],
 ) -> Result<Option<Route>, Verdict> {
-    let tags = tag_fields(stack, tag_prefix);
-    tags.validate("stack tags").map_err(|message| Verdict::new(Reason::InvalidRequest, message))?;
-    let rule = rules.iter().enumerate().find(|(_, rule)| rule.matches(stack));
-    let rule_fields = rule.map(|(_, rule)| rule.fields());
-
+    let tags = tag_fields(stack, tag_prefix).map_err(|message| Verdict::new(Reason::InvalidRequest, message))?;
     let mut sources = vec![(RouteSource::Request, request), (RouteSource::Tags, &tags)];
-    if let (Some((index, _)), Some(fields)) = (rule, rule_fields.as_ref()) {
-        sources.push((RouteSource::Rule(index), fields));
+    if let Some((index, rule)) = rules.iter().enumerate().find(|(_, rule)| rule.matches(stack)) {
+        sources.push((RouteSource::Rule(index), &rule.fields));
     }
 
     let Some((source, product_id)) =
@@ -189,13 +170,25 @@ pub fn resolve(
         let same_product = fields.product_id.as_ref().is_none_or(|product| *product == product_id);
         fields.provisioning_artifact_id.clone().filter(|_| same_product)
     });
-    let provisioned_product_name = sources
-        .iter()
-        .find_map(|(_, fields)| fields.provisioned_product_name.clone())
-        .unwrap_or_else(|| stack.name().to_string());
-    validate_provisioned_product_name(&provisioned_product_name)
-        .map_err(|message| Verdict::new(Reason::InvalidRequest, message))?;
+    let provisioned_product_name = match sources.iter().find_map(|(_, fields)| fields.provisioned_product_name.clone())
+    {
+        Some(name) => name,
+        // A stack name is always a valid provisioned product name (a letter, then letters, digits and hyphens).
+        None => ProvisionedProductName::parse(stack.name().as_str())
+            .map_err(|error| Verdict::new(Reason::InvalidRequest, error.to_string()))?,
+    };
     Ok(Some(Route { product_id, provisioning_artifact_id, provisioned_product_name, source }))
+}
+
+/// The outcome of a stack that nothing routes.
+pub fn no_route(stack: &Stack, tag_prefix: &str) -> Verdict {
+    Verdict::new(
+        Reason::NoRoute,
+        format!(
+            "no product for stack {}: no {tag_prefix}product-id tag and no IMPORT_RULES rule matches",
+            stack.name()
+        ),
+    )
 }
 
 /// Shell-style glob over the whole text: `*` any run (also empty), `?` exactly one character; case-sensitive.
@@ -237,7 +230,7 @@ mod tests {
         Stack {
             arn: StackArn::parse(&format!("arn:aws:cloudformation:us-east-1:111122223333:stack/{name}/uuid-1"))
                 .unwrap(),
-            status: "CREATE_COMPLETE".into(),
+            status: crate::stack::StackStatus::new("CREATE_COMPLETE"),
             parent_id: None,
             changed_at: "t".into(),
             tags: tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
@@ -249,11 +242,7 @@ mod tests {
     }
 
     fn fields(product: Option<&str>, artifact: Option<&str>, name: Option<&str>) -> RouteFields {
-        RouteFields {
-            product_id: product.map(Into::into),
-            provisioning_artifact_id: artifact.map(Into::into),
-            provisioned_product_name: name.map(Into::into),
-        }
+        RouteFields::parse(product, artifact, name, "test").unwrap()
     }
 
     #[test]
@@ -313,10 +302,10 @@ mod tests {
             &[("sc-import:product-id", "prod-tag"), ("sc-import:provisioned-product-name", "from-tag")],
         );
         let route = resolve(&RouteFields::default(), &tagged, "sc-import:", &rules).unwrap().unwrap();
-        assert_eq!(route.product_id, "prod-tag");
+        assert_eq!(route.product_id.as_str(), "prod-tag");
         // The rule's artifact belongs to the rule's product, not to the tag's.
         assert_eq!(route.provisioning_artifact_id, None);
-        assert_eq!(route.provisioned_product_name, "from-tag");
+        assert_eq!(route.provisioned_product_name.as_str(), "from-tag");
         assert_eq!(route.source, RouteSource::Tags);
 
         let request = fields(Some("prod-req"), None, Some("from-request"));
@@ -330,7 +319,7 @@ mod tests {
         let rules = rules(r#"[{"productId":"prod-a","provisioningArtifactId":"pa-rule"}]"#);
         let request = fields(Some("prod-a"), None, None);
         let route = resolve(&request, &stack("x", &[]), "sc-import:", &rules).unwrap().unwrap();
-        assert_eq!(route.provisioning_artifact_id.as_deref(), Some("pa-rule"));
+        assert_eq!(route.provisioning_artifact_id.as_ref().map(ArtifactId::as_str), Some("pa-rule"));
     }
 
     #[test]
@@ -339,7 +328,7 @@ mod tests {
             stack("x", &[("sc-import:product-id", "prod-tag"), ("sc-import:provisioning-artifact-id", "pa-tag")]);
         let route = resolve(&fields(None, Some("pa-req"), None), &tagged, "sc-import:", &[]).unwrap().unwrap();
         assert_eq!(
-            (route.product_id.as_str(), route.provisioning_artifact_id.as_deref()),
+            (route.product_id.as_str(), route.provisioning_artifact_id.as_ref().map(ArtifactId::as_str)),
             ("prod-tag", Some("pa-req"))
         );
     }
@@ -348,7 +337,7 @@ mod tests {
     fn the_provisioned_product_name_defaults_to_the_stack_name() {
         let tagged = stack("payments-api", &[("sc-import:product-id", "prod-a")]);
         let route = resolve(&RouteFields::default(), &tagged, "sc-import:", &[]).unwrap().unwrap();
-        assert_eq!(route.provisioned_product_name, "payments-api");
+        assert_eq!(route.provisioned_product_name.as_str(), "payments-api");
     }
 
     #[test]
@@ -362,16 +351,6 @@ mod tests {
             resolve(&RouteFields::default(), &named, "sc-import:", &[]).unwrap_err().reason,
             Reason::InvalidRequest
         );
-    }
-
-    #[test]
-    fn provisioned_product_names_follow_service_catalog_rules() {
-        assert!(validate_provisioned_product_name("payments.api_v2-x").is_ok());
-        assert!(validate_provisioned_product_name(&"a".repeat(128)).is_ok());
-        assert!(validate_provisioned_product_name(&"a".repeat(129)).is_err());
-        assert!(validate_provisioned_product_name("_x").is_err());
-        assert!(validate_provisioned_product_name("").is_err());
-        assert!(validate_provisioned_product_name("a b").is_err());
     }
 
     #[test]

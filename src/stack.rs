@@ -3,6 +3,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::ids::{AccountId, Region, Scope};
+use crate::text::truncate;
+
 /// Why a stack identifier was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -42,8 +45,8 @@ impl fmt::Display for StackName {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct StackArn {
     raw: String,
-    region: String,
-    account: String,
+    region: Region,
+    account: AccountId,
     name: StackName,
 }
 
@@ -67,12 +70,8 @@ impl StackArn {
         if service != "cloudformation" {
             return Err(refuse("not a CloudFormation ARN"));
         }
-        if region.is_empty() || !region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-            return Err(refuse("bad region"));
-        }
-        if account.len() != 12 || !account.chars().all(|c| c.is_ascii_digit()) {
-            return Err(refuse("account is not 12 digits"));
-        }
+        let region = Region::parse(region).map_err(|_| refuse("bad region"))?;
+        let account = AccountId::parse(account).map_err(|_| refuse("account is not 12 digits"))?;
         let mut resource_parts = resource.splitn(3, '/');
         let (Some("stack"), Some(name), Some(id)) =
             (resource_parts.next(), resource_parts.next(), resource_parts.next())
@@ -83,7 +82,7 @@ impl StackArn {
             return Err(refuse("bad stack id"));
         }
         let name = StackName::parse(name).map_err(|_| refuse("bad stack name"))?;
-        Ok(Self { raw: raw.to_owned(), region: region.to_owned(), account: account.to_owned(), name })
+        Ok(Self { raw: raw.to_owned(), region, account, name })
     }
 
     pub fn as_str(&self) -> &str {
@@ -94,12 +93,17 @@ impl StackArn {
         &self.name
     }
 
-    pub fn region(&self) -> &str {
+    pub fn region(&self) -> &Region {
         &self.region
     }
 
-    pub fn account(&self) -> &str {
+    pub fn account(&self) -> &AccountId {
         &self.account
+    }
+
+    /// The stack's own account and region, where it can be read and imported.
+    pub fn scope(&self) -> Scope {
+        Scope::Stack { account: self.account.clone(), region: self.region.clone() }
     }
 }
 
@@ -123,13 +127,55 @@ impl StackRef {
             StackRef::Name(name) => name.as_str(),
         }
     }
+
+    /// Where to look the stack up: an ARN says; a bare name is looked up where the function runs.
+    pub fn scope(&self) -> Scope {
+        match self {
+            StackRef::Arn(arn) => arn.scope(),
+            StackRef::Name(_) => Scope::Home,
+        }
+    }
+}
+
+/// A stack status as CloudFormation reports it (`CREATE_COMPLETE`, `UPDATE_ROLLBACK_COMPLETE` …). Kept as text:
+/// CloudFormation adds statuses, and an unknown one must still be reported, just not imported.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StackStatus(String);
+
+impl StackStatus {
+    /// Statuses in which a stack is stable and complete: the states ImportAsProvisionedProduct accepts.
+    pub const IMPORTABLE: [&'static str; 5] = [
+        "CREATE_COMPLETE",
+        "UPDATE_COMPLETE",
+        "UPDATE_ROLLBACK_COMPLETE",
+        "IMPORT_COMPLETE",
+        "IMPORT_ROLLBACK_COMPLETE",
+    ];
+
+    pub fn new(status: impl Into<String>) -> Self {
+        Self(status.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_importable(&self) -> bool {
+        Self::IMPORTABLE.contains(&self.0.as_str())
+    }
+}
+
+impl fmt::Display for StackStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// The state of a stack as DescribeStacks reports it now (never as an event reported it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stack {
     pub arn: StackArn,
-    pub status: String,
+    pub status: StackStatus,
     /// Set on nested stacks: the stack id of the direct parent.
     pub parent_id: Option<String>,
     /// `LastUpdatedTime`, or `CreationTime` for a stack never updated, as text: identifies this version of the stack.
@@ -147,14 +193,6 @@ impl Stack {
     }
 }
 
-/// Cuts a string for an error message without splitting a character.
-pub(crate) fn truncate(text: &str, max_chars: usize) -> String {
-    match text.char_indices().nth(max_chars) {
-        Some((index, _)) => format!("{}…", &text[..index]),
-        None => text.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,15 +204,15 @@ mod tests {
     fn a_stack_arn_yields_its_name_region_and_account() {
         let arn = StackArn::parse(ARN).unwrap();
         assert_eq!(arn.name().as_str(), "payments-api");
-        assert_eq!(arn.region(), "us-east-1");
-        assert_eq!(arn.account(), "111122223333");
+        assert_eq!(arn.region().as_str(), "us-east-1");
+        assert_eq!(arn.account().as_str(), "111122223333");
         assert_eq!(arn.as_str(), ARN);
     }
 
     #[test]
     fn arns_of_other_partitions_are_accepted() {
         let arn = StackArn::parse("arn:aws-cn:cloudformation:cn-north-1:111122223333:stack/a/b").unwrap();
-        assert_eq!(arn.region(), "cn-north-1");
+        assert_eq!(arn.region().as_str(), "cn-north-1");
     }
 
     #[test]
@@ -209,11 +247,5 @@ mod tests {
         assert!(StackName::parse("2fast").is_err());
         assert!(StackName::parse("under_score").is_err());
         assert!(StackName::parse("").is_err());
-    }
-
-    #[test]
-    fn truncation_never_splits_a_character() {
-        assert_eq!(truncate("ééé", 2), "éé…");
-        assert_eq!(truncate("ab", 5), "ab");
     }
 }

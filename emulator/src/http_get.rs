@@ -4,14 +4,13 @@
 
 use std::time::Duration;
 
+use cfn_template::MAX_TEMPLATE_BYTES;
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper::Uri;
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-/// CloudFormation's own limit for a template read from S3.
-const MAX_TEMPLATE_BYTES: usize = 1024 * 1024;
 const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -55,6 +54,7 @@ async fn fetch(url: &str) -> Result<String, FetchError> {
         .map_err(|error| failed(error.to_string()))?;
     let response = sender.send_request(request).await.map_err(|error| failed(error.to_string()))?;
     let status = response.status().as_u16();
+    // The comparison refuses a larger body (CloudFormation's own limit for a template in S3), so reading stops there.
     let body = Limited::new(response.into_body(), MAX_TEMPLATE_BYTES)
         .collect()
         .await

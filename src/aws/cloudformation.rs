@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::types::TemplateStage;
 
-use super::error::service_error;
-use crate::ports::{ServiceError, ServiceErrorKind, StackReader};
-use crate::stack::{Stack, StackArn, StackRef};
+use super::error::{ErrorClass, classify, failure, unexpected};
+use crate::ports::{ServiceFailure, StackReader};
+use crate::stack::{Stack, StackArn, StackRef, StackStatus};
 
 #[derive(Debug, Clone)]
 pub struct CloudFormationStackReader {
@@ -21,18 +21,18 @@ impl CloudFormationStackReader {
 }
 
 impl StackReader for CloudFormationStackReader {
-    async fn describe_stack(&self, stack: &StackRef) -> Result<Option<Stack>, ServiceError> {
+    async fn describe(&self, stack: &StackRef) -> Result<Option<Stack>, ServiceFailure> {
         let output = match self.client.describe_stacks().stack_name(stack.as_str()).send().await {
             Ok(output) => output,
             Err(error) => {
-                let error = service_error(error);
-                return if error.kind == ServiceErrorKind::NotFound { Ok(None) } else { Err(error) };
+                let error = classify(error);
+                return if error.class == ErrorClass::NotFound { Ok(None) } else { Err(error.into_failure(DESCRIBE)) };
             }
         };
         output.stacks().first().map(stack_from_sdk).transpose()
     }
 
-    async fn original_template(&self, stack: &StackArn) -> Result<String, ServiceError> {
+    async fn original_template(&self, stack: &StackArn) -> Result<String, ServiceFailure> {
         let output = self
             .client
             .get_template()
@@ -41,18 +41,18 @@ impl StackReader for CloudFormationStackReader {
             .template_stage(TemplateStage::Original)
             .send()
             .await
-            .map_err(service_error)?;
-        output.template_body().map(str::to_owned).ok_or_else(|| {
-            ServiceError::new(ServiceErrorKind::Other, "NoTemplateBody", "GetTemplate returned no TemplateBody")
-        })
+            .map_err(failure(GET_TEMPLATE))?;
+        output.template_body().map(str::to_owned).ok_or_else(|| unexpected(GET_TEMPLATE, "no TemplateBody"))
     }
 }
 
-fn stack_from_sdk(stack: &aws_sdk_cloudformation::types::Stack) -> Result<Stack, ServiceError> {
-    let invalid = |what: String| ServiceError::new(ServiceErrorKind::Other, "UnexpectedResponse", what);
+const DESCRIBE: &str = "DescribeStacks";
+const GET_TEMPLATE: &str = "GetTemplate";
+
+fn stack_from_sdk(stack: &aws_sdk_cloudformation::types::Stack) -> Result<Stack, ServiceFailure> {
     let arn = StackArn::parse(stack.stack_id().unwrap_or_default())
-        .map_err(|error| invalid(format!("DescribeStacks returned an unusable StackId: {error}")))?;
-    let status = stack.stack_status().map(|status| status.as_str().to_owned()).unwrap_or_default();
+        .map_err(|error| unexpected(DESCRIBE, format!("an unusable StackId: {error}")))?;
+    let status = StackStatus::new(stack.stack_status().map(|status| status.as_str()).unwrap_or_default());
     let changed_at = stack
         .last_updated_time()
         .or(stack.creation_time())

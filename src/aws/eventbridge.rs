@@ -1,4 +1,4 @@
-//! EventBridge adapter: puts each outcome on the outcome bus as a `Stack Import Outcome` event (CONTRACT.md §4).
+//! EventBridge adapter: puts each outcome on the outcome bus as a `Stack Import Outcome` event (docs/CONTRACT.md §4).
 
 use aws_sdk_eventbridge::Client;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
@@ -38,10 +38,7 @@ impl OutcomePublisher for EventBridgeOutcomePublisher {
         let destination = || format!("EventBridge bus {}", self.bus);
         let output =
             self.client.put_events().entries(outcome_entry(outcome, &self.bus, &self.source)).send().await.map_err(
-                |error| PublishError {
-                    destination: destination(),
-                    message: super::error::service_error(error).to_string(),
-                },
+                |error| PublishError { destination: destination(), message: super::error::classify(error).to_string() },
             )?;
         // PutEvents answers 200 even when an entry was refused; FailedEntryCount says so.
         if output.failed_entry_count() > 0 {

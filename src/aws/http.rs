@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::ports::{FetchError, TemplateFetcher};
 
 /// Reading stops at the size the template parser refuses anyway (CloudFormation's 1 MB limit).
-pub const MAX_TEMPLATE_BYTES: usize = crate::template::MAX_TEMPLATE_BYTES;
+pub const MAX_TEMPLATE_BYTES: usize = cfn_template::MAX_TEMPLATE_BYTES;
 
 #[derive(Debug, Clone)]
 pub struct HttpTemplateFetcher {

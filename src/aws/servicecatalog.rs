@@ -1,49 +1,79 @@
-//! Service Catalog adapter: finds provisioned products, reads products' artifacts, imports stacks and follows records.
+//! Service Catalog adapters, one per capability: finding provisioned products, reading a product's versions, and
+//! importing stacks and following their records. Each reads Service Catalog's exceptions into the port's errors.
 
 use aws_sdk_servicecatalog::Client;
 use aws_sdk_servicecatalog::types::{
-    AccessLevelFilter, AccessLevelFilterKey, ProvisionedProductViewFilterBy, RecordDetail,
+    AccessLevelFilter, AccessLevelFilterKey, ProvisionedProductAttribute, ProvisionedProductViewFilterBy, RecordDetail,
 };
 
-use super::error::service_error;
+use super::error::{ErrorClass, classify, failure, unexpected};
 use crate::config::AcceptLanguage;
+use crate::ids::{ArtifactId, ProductId, ProvisionedProductId, ProvisionedProductName, RecordId};
 use crate::ports::{
-    ArtifactDetail, ArtifactSummary, Catalog, ImportInput, ProvisionedProductQuery, ProvisionedProductSummary,
-    RecordSnapshot, ServiceError, ServiceErrorKind,
+    ImportError, ImportOrder, Importer, Missing, ProductVersion, ProductVersions, ProvisionedProduct,
+    ProvisionedProducts, ServiceFailure, VersionDetail, VersionsError,
 };
+use crate::record::{Record, RecordError, RecordStatus};
+use crate::stack::StackArn;
 
 /// SearchProvisionedProducts pages hold at most 100 products; a physical id or a name matches very few, so more
 /// pages than this means the filter was ignored, and the exact-match check on our side still decides.
 const MAX_SEARCH_PAGES: usize = 20;
 
+const SEARCH: &str = "SearchProvisionedProducts";
+const LIST_ARTIFACTS: &str = "ListProvisioningArtifacts";
+const DESCRIBE_ARTIFACT: &str = "DescribeProvisioningArtifact";
+const IMPORT: &str = "ImportAsProvisionedProduct";
+const DESCRIBE_RECORD: &str = "DescribeRecord";
+
+/// What every Service Catalog adapter holds: the account and region's client and the answer language.
 #[derive(Debug, Clone)]
-pub struct ServiceCatalogCatalog {
+struct Catalog {
     client: Client,
     accept_language: AcceptLanguage,
 }
 
-impl ServiceCatalogCatalog {
+#[derive(Debug, Clone)]
+pub struct ServiceCatalogProvisionedProducts(Catalog);
+
+#[derive(Debug, Clone)]
+pub struct ServiceCatalogProductVersions(Catalog);
+
+#[derive(Debug, Clone)]
+pub struct ServiceCatalogImporter(Catalog);
+
+impl ServiceCatalogProvisionedProducts {
     pub fn new(client: Client, accept_language: AcceptLanguage) -> Self {
-        Self { client, accept_language }
+        Self(Catalog { client, accept_language })
+    }
+}
+
+impl ServiceCatalogProductVersions {
+    pub fn new(client: Client, accept_language: AcceptLanguage) -> Self {
+        Self(Catalog { client, accept_language })
+    }
+}
+
+impl ServiceCatalogImporter {
+    pub fn new(client: Client, accept_language: AcceptLanguage) -> Self {
+        Self(Catalog { client, accept_language })
     }
 }
 
 /// `SearchQuery` filter text: `physicalId:<arn>` or `name:<name>` (the documented search keys).
-pub fn search_query(query: &ProvisionedProductQuery) -> String {
-    match query {
-        ProvisionedProductQuery::PhysicalId(arn) => format!("physicalId:{arn}"),
-        ProvisionedProductQuery::Name(name) => format!("name:{name}"),
-    }
+pub fn search_query(key: &str, value: &str) -> String {
+    format!("{key}:{value}")
 }
 
-impl Catalog for ServiceCatalogCatalog {
-    async fn search_provisioned_products(
+impl Catalog {
+    /// Every page of a full-text search, keeping only the products `exact` accepts.
+    async fn search(
         &self,
-        query: &ProvisionedProductQuery,
-    ) -> Result<Vec<ProvisionedProductSummary>, ServiceError> {
+        query: String,
+        exact: impl Fn(&ProvisionedProductAttribute) -> bool,
+    ) -> Result<Option<ProvisionedProduct>, ServiceFailure> {
         // Account/self: every provisioned product of the account, not only the caller's own.
         let access = AccessLevelFilter::builder().key(AccessLevelFilterKey::Account).value("self").build();
-        let mut found = Vec::new();
         let mut page_token: Option<String> = None;
         for _ in 0..MAX_SEARCH_PAGES {
             let output = self
@@ -51,41 +81,71 @@ impl Catalog for ServiceCatalogCatalog {
                 .search_provisioned_products()
                 .accept_language(self.accept_language.as_str())
                 .access_level_filter(access.clone())
-                .filters(ProvisionedProductViewFilterBy::SearchQuery, vec![search_query(query)])
+                .filters(ProvisionedProductViewFilterBy::SearchQuery, vec![query.clone()])
                 .page_size(100)
                 .set_page_token(page_token.take())
                 .send()
                 .await
-                .map_err(service_error)?;
-            found.extend(output.provisioned_products().iter().map(|product| ProvisionedProductSummary {
-                id: product.id().unwrap_or_default().to_owned(),
-                name: product.name().unwrap_or_default().to_owned(),
-                physical_id: product.physical_id().map(str::to_owned),
-            }));
+                .map_err(failure(SEARCH))?;
+            if let Some(found) = output.provisioned_products().iter().find(|product| exact(product)) {
+                return provisioned_product(found).map(Some);
+            }
             match output.next_page_token() {
                 Some(token) if !token.is_empty() => page_token = Some(token.to_owned()),
-                _ => return Ok(found),
+                _ => return Ok(None),
             }
         }
-        tracing::warn!(query = %search_query(query), pages = MAX_SEARCH_PAGES, "search still had pages; checked the first ones");
-        Ok(found)
+        tracing::warn!(%query, pages = MAX_SEARCH_PAGES, "search still had pages; checked the first ones");
+        Ok(None)
+    }
+}
+
+fn provisioned_product(found: &ProvisionedProductAttribute) -> Result<ProvisionedProduct, ServiceFailure> {
+    let id = ProvisionedProductId::parse(found.id().unwrap_or_default())
+        .map_err(|error| unexpected(SEARCH, error.to_string()))?;
+    Ok(ProvisionedProduct {
+        id,
+        name: found.name().unwrap_or_default().to_owned(),
+        physical_id: found.physical_id().map(str::to_owned),
+        status: found.status().map(|status| status.as_str().to_owned()),
+        last_record_id: found.last_record_id().and_then(|id| RecordId::parse(id).ok()),
+    })
+}
+
+impl ProvisionedProducts for ServiceCatalogProvisionedProducts {
+    async fn by_stack(&self, stack: &StackArn) -> Result<Option<ProvisionedProduct>, ServiceFailure> {
+        // The search is full-text: keep only the exact physical id.
+        self.0
+            .search(search_query("physicalId", stack.as_str()), |product| product.physical_id() == Some(stack.as_str()))
+            .await
     }
 
-    async fn list_artifacts(&self, product_id: &str) -> Result<Vec<ArtifactSummary>, ServiceError> {
-        let output = self
+    async fn by_name(&self, name: &ProvisionedProductName) -> Result<Option<ProvisionedProduct>, ServiceFailure> {
+        // A name query also finds longer names: keep only the exact name.
+        self.0.search(search_query("name", name.as_str()), |product| product.name() == Some(name.as_str())).await
+    }
+}
+
+impl ProductVersions for ServiceCatalogProductVersions {
+    async fn list(&self, product: &ProductId) -> Result<Vec<ProductVersion>, VersionsError> {
+        let catalog = &self.0;
+        let output = catalog
             .client
             .list_provisioning_artifacts()
-            .accept_language(self.accept_language.as_str())
-            .product_id(product_id)
+            .accept_language(catalog.accept_language.as_str())
+            .product_id(product.as_str())
             .send()
             .await
-            .map_err(service_error)?;
+            .map_err(|error| match classify(error) {
+                error if error.class == ErrorClass::NotFound => VersionsError::NotFound(Missing::Product),
+                error => VersionsError::Failed(error.into_failure(LIST_ARTIFACTS)),
+            })?;
         Ok(output
             .provisioning_artifact_details()
             .iter()
             .filter_map(|artifact| {
-                Some(ArtifactSummary {
-                    id: artifact.id()?.to_owned(),
+                Some(ProductVersion {
+                    id: ArtifactId::parse(artifact.id()?).ok()?,
                     // Active defaults to true in Service Catalog when it is not set.
                     active: artifact.active().unwrap_or(true),
                     created: artifact.created_time().map(|time| time.secs()).unwrap_or_default(),
@@ -94,67 +154,100 @@ impl Catalog for ServiceCatalogCatalog {
             .collect())
     }
 
-    async fn describe_artifact(&self, product_id: &str, artifact_id: &str) -> Result<ArtifactDetail, ServiceError> {
-        let output = self
+    async fn get(&self, product: &ProductId, artifact: &ArtifactId) -> Result<VersionDetail, VersionsError> {
+        let catalog = &self.0;
+        let answer = catalog
             .client
             .describe_provisioning_artifact()
-            .accept_language(self.accept_language.as_str())
-            .product_id(product_id)
-            .provisioning_artifact_id(artifact_id)
+            .accept_language(catalog.accept_language.as_str())
+            .product_id(product.as_str())
+            .provisioning_artifact_id(artifact.as_str())
             .send()
-            .await
-            .map_err(service_error)?;
+            .await;
+        let output = match answer.map_err(classify) {
+            Ok(output) => output,
+            Err(error) if error.class == ErrorClass::NotFound => {
+                return Err(VersionsError::NotFound(self.which_is_missing(product, &error).await));
+            }
+            Err(error) => return Err(VersionsError::Failed(error.into_failure(DESCRIBE_ARTIFACT))),
+        };
         let detail = output.provisioning_artifact_detail();
-        Ok(ArtifactDetail {
-            id: detail.and_then(|detail| detail.id()).unwrap_or(artifact_id).to_owned(),
+        Ok(VersionDetail {
+            id: artifact.clone(),
             active: detail.and_then(|detail| detail.active()).unwrap_or(true),
             template_url: output.info().and_then(|info| info.get("TemplateUrl")).cloned(),
         })
     }
+}
 
-    async fn import(&self, input: &ImportInput) -> Result<RecordSnapshot, ServiceError> {
-        let output = self
-            .client
-            .import_as_provisioned_product()
-            .accept_language(self.accept_language.as_str())
-            .product_id(&input.product_id)
-            .provisioning_artifact_id(&input.provisioning_artifact_id)
-            .provisioned_product_name(&input.provisioned_product_name)
-            .physical_id(&input.physical_id)
-            .idempotency_token(&input.idempotency_token)
-            .send()
-            .await
-            .map_err(service_error)?;
-        record_snapshot(output.record_detail(), "ImportAsProvisionedProduct")
-    }
-
-    async fn describe_record(&self, record_id: &str) -> Result<RecordSnapshot, ServiceError> {
-        let output = self
-            .client
-            .describe_record()
-            .accept_language(self.accept_language.as_str())
-            .id(record_id)
-            .send()
-            .await
-            .map_err(service_error)?;
-        record_snapshot(output.record_detail(), "DescribeRecord")
+impl ServiceCatalogProductVersions {
+    /// DescribeProvisioningArtifact says only "not found": ask for the product's versions to tell which one is
+    /// missing, and when that cannot be asked, go by what the service's message names.
+    async fn which_is_missing(&self, product: &ProductId, error: &super::error::SdkFailure) -> Missing {
+        match self.list(product).await {
+            Err(VersionsError::NotFound(_)) => Missing::Product,
+            Ok(_) => Missing::Artifact,
+            Err(VersionsError::Failed(_)) if error.missing() == Missing::Product => Missing::Product,
+            Err(VersionsError::Failed(_)) => Missing::Artifact,
+        }
     }
 }
 
-fn record_snapshot(detail: Option<&RecordDetail>, operation: &str) -> Result<RecordSnapshot, ServiceError> {
-    let missing = || {
-        ServiceError::new(ServiceErrorKind::Other, "UnexpectedResponse", format!("{operation} returned no record id"))
-    };
-    let detail = detail.ok_or_else(missing)?;
-    Ok(RecordSnapshot {
-        record_id: detail.record_id().ok_or_else(missing)?.to_owned(),
-        status: detail.status().map(|status| status.as_str().to_owned()).unwrap_or_else(|| "CREATED".to_owned()),
-        provisioned_product_id: detail.provisioned_product_id().map(str::to_owned),
+impl Importer for ServiceCatalogImporter {
+    async fn import(&self, order: &ImportOrder) -> Result<Record, ImportError> {
+        let catalog = &self.0;
+        let output = catalog
+            .client
+            .import_as_provisioned_product()
+            .accept_language(catalog.accept_language.as_str())
+            .product_id(order.product.as_str())
+            .provisioning_artifact_id(order.artifact.as_str())
+            .provisioned_product_name(order.name.as_str())
+            .physical_id(order.stack.as_str())
+            .idempotency_token(&order.token.0)
+            .send()
+            .await
+            .map_err(|error| {
+                let error = classify(error);
+                match error.class {
+                    ErrorClass::DuplicateResource => ImportError::NameTaken(error.into_failure(IMPORT)),
+                    ErrorClass::InvalidState => ImportError::Busy(error.into_failure(IMPORT)),
+                    ErrorClass::InvalidParameters => ImportError::InvalidParameters(error.into_failure(IMPORT)),
+                    ErrorClass::NotFound => ImportError::NotFound(error.missing(), error.into_failure(IMPORT)),
+                    _ => ImportError::Failed(error.into_failure(IMPORT)),
+                }
+            })?;
+        record(output.record_detail(), IMPORT).map_err(ImportError::Failed)
+    }
+
+    async fn record(&self, id: &RecordId) -> Result<Record, ServiceFailure> {
+        let catalog = &self.0;
+        let output = catalog
+            .client
+            .describe_record()
+            .accept_language(catalog.accept_language.as_str())
+            .id(id.as_str())
+            .send()
+            .await
+            .map_err(failure(DESCRIBE_RECORD))?;
+        record(output.record_detail(), DESCRIBE_RECORD)
+    }
+}
+
+fn record(detail: Option<&RecordDetail>, operation: &'static str) -> Result<Record, ServiceFailure> {
+    let detail = detail.ok_or_else(|| unexpected(operation, "no RecordDetail"))?;
+    let id = RecordId::parse(detail.record_id().unwrap_or_default())
+        .map_err(|error| unexpected(operation, error.to_string()))?;
+    Ok(Record {
+        id,
+        status: detail.status().map_or(RecordStatus::Created, |status| RecordStatus::parse(status.as_str())),
+        provisioned_product_id: detail.provisioned_product_id().and_then(|id| ProvisionedProductId::parse(id).ok()),
         errors: detail
             .record_errors()
             .iter()
-            .map(|error| {
-                (error.code().unwrap_or_default().to_owned(), error.description().unwrap_or_default().to_owned())
+            .map(|error| RecordError {
+                code: error.code().unwrap_or_default().to_owned(),
+                description: error.description().unwrap_or_default().to_owned(),
             })
             .collect(),
     })

@@ -1,4 +1,4 @@
-//! SNS adapter: publishes each outcome to the outcome topic (CONTRACT.md §4).
+//! SNS adapter: publishes each outcome to the outcome topic (docs/CONTRACT.md §4).
 
 use aws_sdk_sns::Client;
 use aws_sdk_sns::types::MessageAttributeValue;
@@ -55,7 +55,7 @@ impl OutcomePublisher for SnsOutcomePublisher {
         }
         request.send().await.map(|_| ()).map_err(|error| PublishError {
             destination: format!("SNS topic {}", self.topic_arn),
-            message: super::error::service_error(error).to_string(),
+            message: super::error::classify(error).to_string(),
         })
     }
 }

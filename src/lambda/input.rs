@@ -1,13 +1,16 @@
-//! The three input shapes (CONTRACT.md §1) — an EventBridge stack status event, an SQS batch of such events, a manual
-//! request — parsed once into work items. Nothing here fails: bad input becomes an item that ends INVALID_REQUEST.
+//! The three input shapes (docs/CONTRACT.md §1) — an EventBridge stack status event, an SQS batch of such events, a
+//! manual request — parsed once into work items. Nothing here fails: bad input becomes an item that ends
+//! INVALID_REQUEST.
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::outcome::{Trigger, TriggerKind};
+use crate::pipeline::{StackRequest, Task, WorkItem};
 use crate::routing::RouteFields;
-use crate::stack::{StackArn, StackName, StackRef, truncate};
+use crate::stack::{StackArn, StackName, StackRef};
+use crate::text::truncate;
 
 pub const STACK_EVENT_SOURCE: &str = "aws.cloudformation";
 pub const STACK_EVENT_DETAIL_TYPE: &str = "CloudFormation Stack Status Change";
@@ -27,36 +30,6 @@ pub enum Invocation {
 pub struct QueueItem {
     pub message_id: String,
     pub item: WorkItem,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct WorkItem {
-    pub trigger: Trigger,
-    pub task: Task,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Task {
-    Import(ImportRequest),
-    /// Not a CloudFormation stack status event: answered without any AWS call.
-    Unsupported {
-        stack: Option<StackRef>,
-        message: String,
-    },
-    /// Could not be understood: answered INVALID_REQUEST without any AWS call.
-    Invalid {
-        stack: Option<StackRef>,
-        message: String,
-    },
-}
-
-/// One stack to look at, and whatever routing the caller pinned.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImportRequest {
-    pub stack: StackRef,
-    pub route: RouteFields,
-    /// A manual request's `dryRun`; `None` falls back to the `DRY_RUN` setting.
-    pub dry_run: Option<bool>,
 }
 
 /// The `detail` of a "CloudFormation Stack Status Change" event. Every field is optional in real events.
@@ -84,7 +57,8 @@ impl Invocation {
             }
             other => {
                 let trigger = Trigger { kind: TriggerKind::Manual, id: request_id.to_owned() };
-                let message = format!("the payload is a JSON {}, not an object (CONTRACT.md §1)", json_type(&other));
+                let message =
+                    format!("the payload is a JSON {}, not an object (docs/CONTRACT.md §1)", json_type(&other));
                 Invocation::Manual(vec![WorkItem { trigger, task: Task::Invalid { stack: None, message } }])
             }
         }
@@ -119,7 +93,7 @@ fn event_task(event: Value) -> Task {
     };
     match StackArn::parse(&stack_id) {
         Ok(arn) => {
-            Task::Import(ImportRequest { stack: StackRef::Arn(arn), route: RouteFields::default(), dry_run: None })
+            Task::Import(StackRequest { stack: StackRef::Arn(arn), route: RouteFields::default(), dry_run: None })
         }
         Err(error) => Task::Invalid { stack: None, message: error.to_string() },
     }
@@ -244,15 +218,16 @@ fn manual_task(fields: Map<String, Value>, batch_dry_run: Option<bool>) -> Task 
             Err(error) => return invalid(error.to_string()),
         },
     };
-    let route = RouteFields {
-        product_id: request.product_id,
-        provisioning_artifact_id: request.provisioning_artifact_id,
-        provisioned_product_name: request.provisioned_product_name,
+    let route = match RouteFields::parse(
+        request.product_id.as_deref(),
+        request.provisioning_artifact_id.as_deref(),
+        request.provisioned_product_name.as_deref(),
+        "request",
+    ) {
+        Ok(route) => route,
+        Err(message) => return Task::Invalid { stack: Some(stack), message },
     };
-    if let Err(message) = route.validate("request") {
-        return Task::Invalid { stack: Some(stack), message };
-    }
-    Task::Import(ImportRequest { stack, route, dry_run: request.dry_run.or(batch_dry_run) })
+    Task::Import(StackRequest { stack, route, dry_run: request.dry_run.or(batch_dry_run) })
 }
 
 fn json_type(value: &Value) -> &'static str {
@@ -367,8 +342,8 @@ mod tests {
         assert_eq!(item.trigger, Trigger { kind: TriggerKind::Manual, id: "req-1".into() });
         let Task::Import(request) = item.task else { panic!() };
         assert_eq!(request.stack.as_str(), "payments-api");
-        assert_eq!(request.route.product_id.as_deref(), Some("prod-abcdefghijklm"));
-        assert_eq!(request.route.provisioned_product_name.as_deref(), Some("payments"));
+        assert_eq!(request.route.product_id.as_ref().map(|id| id.as_str()), Some("prod-abcdefghijklm"));
+        assert_eq!(request.route.provisioned_product_name.as_ref().map(|name| name.as_str()), Some("payments"));
         assert_eq!(request.dry_run, Some(true));
     }
 

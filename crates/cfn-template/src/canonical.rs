@@ -1,0 +1,110 @@
+//! The canonical form every template is compared and fingerprinted in: scalars as strings, intrinsic functions in
+//! long form, `Fn::GetAtt` as a two-item list.
+
+use serde_json::{Map, Value};
+
+/// A template in canonical form: JSON values whose scalars are strings or null, whose intrinsic functions are in
+/// long form, and whose root is a mapping.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template(pub(crate) Value);
+
+/// Scalars become strings because CloudFormation converts property values to the type each property expects:
+/// `Port: 80` and `"Port": "80"` deploy the same resource. The long form `Fn::GetAtt: "Res.Attr"` becomes the list
+/// form, which is how CloudFormation reads it.
+pub(crate) fn canonical(value: Value) -> Value {
+    match value {
+        Value::Bool(flag) => Value::String(flag.to_string()),
+        Value::Number(number) => Value::String(number.to_string()),
+        Value::Array(items) => Value::Array(items.into_iter().map(canonical).collect()),
+        Value::Object(entries) => {
+            let entries: Map<String, Value> = entries.into_iter().map(|(key, value)| (key, canonical(value))).collect();
+            Value::Object(get_att_as_list(entries))
+        }
+        Value::Null | Value::String(_) => value,
+    }
+}
+
+/// CloudFormation reads `Res.Attr.Sub` as resource `Res`, attribute `Attr.Sub`: logical IDs cannot contain dots,
+/// attribute names can (`Endpoint.Address`).
+fn get_att_as_list(entries: Map<String, Value>) -> Map<String, Value> {
+    let pair = match entries.get("Fn::GetAtt") {
+        Some(Value::String(target)) if entries.len() == 1 => target
+            .split_once('.')
+            .map(|(resource, attribute)| vec![Value::String(resource.to_owned()), Value::String(attribute.to_owned())]),
+        _ => None,
+    };
+    match pair {
+        Some(pair) => single_entry("Fn::GetAtt".to_owned(), Value::Array(pair)),
+        None => entries,
+    }
+}
+
+pub(crate) fn single_entry(key: String, value: Value) -> Map<String, Value> {
+    let mut entry = Map::new();
+    entry.insert(key, value);
+    entry
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::DifferenceKind;
+    use crate::test_support::{only, same, template};
+
+    #[test]
+    fn short_form_get_att_splits_at_the_first_dot() {
+        same(
+            "Outputs: {Host: {Value: !GetAtt Db.Endpoint.Address}}",
+            r#"{"Outputs": {"Host": {"Value": {"Fn::GetAtt": ["Db", "Endpoint.Address"]}}}}"#,
+        );
+    }
+
+    #[test]
+    fn short_form_get_att_list_equals_the_dotted_string() {
+        same("Outputs: {Arn: {Value: !GetAtt [Bucket, Arn]}}", "Outputs: {Arn: {Value: !GetAtt Bucket.Arn}}");
+    }
+
+    #[test]
+    fn long_form_get_att_string_equals_the_list() {
+        same(
+            r#"{"Outputs": {"Arn": {"Value": {"Fn::GetAtt": "Bucket.Arn"}}}}"#,
+            r#"{"Outputs": {"Arn": {"Value": {"Fn::GetAtt": ["Bucket", "Arn"]}}}}"#,
+        );
+        same(
+            "Outputs: {Host: {Value: {Fn::GetAtt: Db.Endpoint.Address}}}",
+            "Outputs: {Host: {Value: !GetAtt [Db, Endpoint.Address]}}",
+        );
+    }
+
+    #[test]
+    fn get_att_without_a_dot_is_left_as_written() {
+        let differences = template("Outputs: {A: {Value: !GetAtt Bucket}}")
+            .differences(&template("Outputs: {A: {Value: !GetAtt [Bucket]}}"));
+        assert_eq!(differences, vec![only(DifferenceKind::Changed, "Outputs.A.Value.Fn::GetAtt")]);
+    }
+
+    #[test]
+    fn numbers_and_booleans_equal_their_string_forms() {
+        same(
+            "Resources: {Sg: {Properties: {FromPort: 80, Enabled: true, Weight: 0.5}}}",
+            r#"{"Resources": {"Sg": {"Properties": {"FromPort": "80", "Enabled": "true", "Weight": "0.5"}}}}"#,
+        );
+        same(
+            r#"{"Resources": {"Sg": {"Properties": {"FromPort": 80, "Enabled": false}}}}"#,
+            "Resources: {Sg: {Properties: {FromPort: '80', Enabled: 'false'}}}",
+        );
+    }
+
+    #[test]
+    fn floats_are_not_rounded_into_integers() {
+        same("Mappings: {M: {K: {V: 1.0}}}", r#"{"Mappings": {"M": {"K": {"V": "1.0"}}}}"#);
+        let differences = template("Mappings: {M: {K: {V: 1.0}}}").differences(&template("Mappings: {M: {K: {V: 1}}}"));
+        assert_eq!(differences, vec![only(DifferenceKind::Changed, "Mappings.M.K.V")]);
+    }
+
+    #[test]
+    fn null_is_not_an_empty_string() {
+        same("Metadata: {Note: ~}", r#"{"Metadata": {"Note": null}}"#);
+        let differences = template("Metadata: {Note: }").differences(&template(r#"{"Metadata": {"Note": ""}}"#));
+        assert_eq!(differences, vec![only(DifferenceKind::Changed, "Metadata.Note")]);
+    }
+}

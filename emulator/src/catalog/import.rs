@@ -1,0 +1,238 @@
+//! The import lifecycle, ImportAsProvisionedProduct in two halves around the read of the stack: the checks that
+//! need no stack, then the stack rules and every check again before the provisioned product and its record are
+//! created.
+
+use std::time::SystemTime;
+
+use super::state::{
+    Artifact, ArtifactRef, Catalog, IMPORTABLE_STACK_STATUSES, ImportPlan, ImportRequest, Product, ProductRef,
+    ProvisionedProduct, Record, RecordEnding, RecordStatus, RecordView, StackFacts,
+};
+use crate::error::ServiceError;
+use crate::ids::new_id;
+
+impl Catalog {
+    /// ImportAsProvisionedProduct, first half: the checks that need no stack. A known token replays its record
+    /// before anything else is looked at.
+    pub fn prepare_import(&self, request: &ImportRequest, now: SystemTime) -> Result<ImportPlan, ServiceError> {
+        if let Some(record) = self.import_tokens.get(request.idempotency_token.as_str()) {
+            return self.record(record, now).map(ImportPlan::Replay);
+        }
+        let (_, artifact) = self.importable_artifact(request)?;
+        Ok(ImportPlan::ReadStack { template_url: artifact.template_url.clone() })
+    }
+
+    /// ImportAsProvisionedProduct, second half, once the stack was read and judged: everything is checked again
+    /// (another request may have landed meanwhile), then the provisioned product and its record are created.
+    pub fn admit_import(
+        &mut self,
+        request: &ImportRequest,
+        stack: &StackFacts,
+        ending: RecordEnding,
+        region: &str,
+        now: SystemTime,
+    ) -> Result<RecordView, ServiceError> {
+        if let ImportPlan::Replay(record) = self.prepare_import(request, now)? {
+            return Ok(record);
+        }
+        check_stack(stack)?;
+        let (product, artifact) = self.importable_artifact(request)?;
+        let (product_name, artifact_name) = (product.name.clone(), artifact.name.clone());
+
+        let name = request.name.as_str();
+        let live = self.live_provisioned_products(now).collect::<Vec<_>>();
+        if let Some(existing) = live.iter().find(|existing| existing.name == name) {
+            return Err(ServiceError::duplicate(format!(
+                "A provisioned product named '{name}' already exists ({})",
+                existing.id
+            )));
+        }
+        if let Some(existing) = live.iter().find(|existing| {
+            existing.physical_id == stack.stack_id || existing.physical_id == request.physical_id.as_str()
+        }) {
+            return Err(ServiceError::duplicate(format!(
+                "Stack {} is already provisioned product '{}' ({})",
+                stack.stack_id, existing.name, existing.id
+            )));
+        }
+        if let Some(running) = self.records.iter().find(|record| !self.status_at(record, now).0.is_terminal()) {
+            return Err(ServiceError::invalid_state(format!(
+                "another import is in progress: record {} of provisioned product '{}' has not finished; \
+                 only one provisioned product can be imported at a time",
+                running.id, running.provisioned_product_name
+            )));
+        }
+
+        let provisioned_id = new_id("pp-");
+        let record = Record {
+            id: new_id("rec-"),
+            provisioned_product_id: provisioned_id.clone(),
+            provisioned_product_name: name.to_owned(),
+            product_id: request.product_id.as_str().to_owned(),
+            artifact_id: request.artifact_id.as_str().to_owned(),
+            created: now,
+            ending,
+        };
+        self.provisioned.push(ProvisionedProduct {
+            arn: format!(
+                "arn:aws:servicecatalog:{region}:{}:stack/{name}/{provisioned_id}",
+                request.physical_id.account()
+            ),
+            id: provisioned_id,
+            name: name.to_owned(),
+            physical_id: stack.stack_id.clone(),
+            product_id: request.product_id.as_str().to_owned(),
+            product_name,
+            artifact_id: request.artifact_id.as_str().to_owned(),
+            artifact_name,
+            created: now,
+            idempotency_token: request.idempotency_token.as_str().to_owned(),
+            last_record_id: record.id.clone(),
+        });
+        self.import_tokens.insert(request.idempotency_token.as_str().to_owned(), record.id.clone());
+        self.records.push(record.clone());
+        // The service answers a new import with its record just created, whatever the step length.
+        Ok(RecordView { record, status: RecordStatus::Created, updated: now })
+    }
+
+    /// The import's product and artifact: both must exist, and the artifact must be active.
+    fn importable_artifact(&self, request: &ImportRequest) -> Result<(&Product, &Artifact), ServiceError> {
+        let product_ref = ProductRef::Id(request.product_id.as_str().to_owned());
+        let artifact_ref = ArtifactRef::Id(request.artifact_id.as_str().to_owned());
+        let (product, artifact) = self.artifact(&product_ref, &artifact_ref)?;
+        if !artifact.active {
+            return Err(ServiceError::invalid_parameters(format!(
+                "Provisioning artifact {} of product {} is not active",
+                artifact.id, product.id
+            )));
+        }
+        Ok((product, artifact))
+    }
+}
+
+/// The stack rules of ImportAsProvisionedProduct: an importable status, and a root stack (nested stacks and
+/// StackSets are not supported).
+pub fn check_stack(stack: &StackFacts) -> Result<(), ServiceError> {
+    if !IMPORTABLE_STACK_STATUSES.contains(&stack.status.as_str()) {
+        return Err(ServiceError::invalid_state(format!(
+            "Stack {} is {}; only stacks in {} can be imported",
+            stack.stack_id,
+            stack.status,
+            IMPORTABLE_STACK_STATUSES.join(", ")
+        )));
+    }
+    if let Some(parent) = &stack.parent_id {
+        return Err(ServiceError::invalid_parameters(format!(
+            "Stack {} is nested in {parent}; only root stacks can be imported",
+            stack.stack_id
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::fixtures::{STACK, STEP, facts, request, seeded, start};
+    use crate::error::ErrorCode;
+    use crate::search::PageRequest;
+
+    #[test]
+    fn each_documented_status_is_importable_and_others_are_invalid_state() {
+        for status in IMPORTABLE_STACK_STATUSES {
+            assert_eq!(check_stack(&facts(STACK, status)), Ok(()), "{status}");
+        }
+        for status in
+            ["CREATE_IN_PROGRESS", "ROLLBACK_COMPLETE", "UPDATE_IN_PROGRESS", "DELETE_COMPLETE", "CREATE_FAILED"]
+        {
+            let error = check_stack(&facts(STACK, status)).expect_err(status);
+            assert_eq!(error.code, ErrorCode::InvalidState, "{status}");
+        }
+    }
+
+    #[test]
+    fn a_nested_stack_is_invalid_parameters() {
+        let nested = StackFacts {
+            parent_id: Some("arn:aws:cloudformation:us-east-1:111122223333:stack/root/1".to_owned()),
+            ..facts(STACK, "CREATE_COMPLETE")
+        };
+        assert_eq!(check_stack(&nested).expect_err("nested").code, ErrorCode::InvalidParameters);
+    }
+
+    #[test]
+    fn the_provisioned_product_arn_names_the_stack_account_region_and_name() {
+        let (mut catalog, product, artifact) = seeded();
+        catalog
+            .admit_import(
+                &request(&product, &artifact, "payments-api", STACK, "t1"),
+                &facts(STACK, "CREATE_COMPLETE"),
+                RecordEnding::Succeeded,
+                "eu-west-1",
+                start(),
+            )
+            .expect("admitted");
+        let page = catalog.search(&[], None, PageRequest::parse(None, None).expect("page"), start());
+        let found = &page.products[0].product;
+        assert_eq!(found.arn, format!("arn:aws:servicecatalog:eu-west-1:111122223333:stack/payments-api/{}", found.id));
+        assert_eq!(page.products[0].status, "UNDER_CHANGE");
+    }
+
+    #[test]
+    fn only_one_import_runs_at_a_time_and_the_check_comes_after_duplicates() {
+        let (mut catalog, product, artifact) = seeded();
+        let orders = "arn:aws:cloudformation:us-east-1:111122223333:stack/orders/1";
+        catalog
+            .admit_import(
+                &request(&product, &artifact, "payments-api", STACK, "t1"),
+                &facts(STACK, "CREATE_COMPLETE"),
+                RecordEnding::Succeeded,
+                "us-east-1",
+                start(),
+            )
+            .expect("first");
+        let busy = catalog.admit_import(
+            &request(&product, &artifact, "orders", orders, "t2"),
+            &facts(orders, "CREATE_COMPLETE"),
+            RecordEnding::Succeeded,
+            "us-east-1",
+            start() + STEP,
+        );
+        assert_eq!(busy.expect_err("busy").code, ErrorCode::InvalidState);
+        let same_stack = catalog.admit_import(
+            &request(&product, &artifact, "other", STACK, "t3"),
+            &facts(STACK, "CREATE_COMPLETE"),
+            RecordEnding::Succeeded,
+            "us-east-1",
+            start() + STEP,
+        );
+        assert_eq!(same_stack.expect_err("duplicate").code, ErrorCode::DuplicateResource);
+        let later = catalog.admit_import(
+            &request(&product, &artifact, "orders", orders, "t2"),
+            &facts(orders, "CREATE_COMPLETE"),
+            RecordEnding::Succeeded,
+            "us-east-1",
+            start() + STEP * 2,
+        );
+        assert!(later.is_ok(), "{later:?}");
+    }
+
+    #[test]
+    fn a_known_token_replays_its_record_before_any_other_check() {
+        let (mut catalog, product, artifact) = seeded();
+        let first = catalog
+            .admit_import(
+                &request(&product, &artifact, "payments-api", STACK, "t1"),
+                &facts(STACK, "CREATE_COMPLETE"),
+                RecordEnding::Succeeded,
+                "us-east-1",
+                start(),
+            )
+            .expect("first");
+        let replay = catalog
+            .prepare_import(&request("prod-gone", "pa-gone", "payments-api", STACK, "t1"), start() + STEP)
+            .expect("replay");
+        let ImportPlan::Replay(record) = replay else { panic!("expected a replay, got {replay:?}") };
+        assert_eq!(record.record.id, first.record.id);
+        assert_eq!(record.status, RecordStatus::InProgress);
+    }
+}

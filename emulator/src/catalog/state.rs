@@ -1,0 +1,261 @@
+//! The catalog's state types: the `Catalog` and what it holds (products with their provisioning artifacts,
+//! provisioned products, records), and the values the operations pass in and get back. The lowest catalog module:
+//! it imports no other catalog module.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+
+use crate::error::ServiceError;
+use crate::params::{IdempotencyToken, Identifier, ProvisionedProductName, StackArn};
+
+pub const TEMPLATE_ARTIFACT_TYPE: &str = "CLOUD_FORMATION_TEMPLATE";
+pub const PROVISIONED_PRODUCT_TYPE: &str = "CFN_STACK";
+pub const IMPORT_RECORD_TYPE: &str = "IMPORT_PROVISIONED_PRODUCT";
+
+/// The stack statuses ImportAsProvisionedProduct accepts, as its API reference lists them.
+pub const IMPORTABLE_STACK_STATUSES: [&str; 5] =
+    ["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE", "IMPORT_ROLLBACK_COMPLETE"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guidance {
+    Default,
+    Deprecated,
+}
+
+impl Guidance {
+    pub fn parse(value: &str) -> Result<Self, ServiceError> {
+        match value {
+            "DEFAULT" => Ok(Self::Default),
+            "DEPRECATED" => Ok(Self::Deprecated),
+            other => Err(ServiceError::invalid_parameters(format!("Guidance '{other}' must be DEFAULT or DEPRECATED"))),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Default => "DEFAULT",
+            Self::Deprecated => "DEPRECATED",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Product {
+    pub id: String,
+    pub view_id: String,
+    pub arn: String,
+    pub name: String,
+    pub owner: String,
+    pub description: Option<String>,
+    pub distributor: Option<String>,
+    pub support_description: Option<String>,
+    pub support_email: Option<String>,
+    pub support_url: Option<String>,
+    pub created: SystemTime,
+    pub artifacts: Vec<Artifact>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Artifact {
+    pub id: String,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// The `LoadTemplateFromURL` it was created from; fetched only when an import needs the content.
+    pub template_url: String,
+    pub created: SystemTime,
+    pub active: bool,
+    pub guidance: Guidance,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewProduct {
+    pub name: String,
+    pub owner: String,
+    pub description: Option<String>,
+    pub distributor: Option<String>,
+    pub support_description: Option<String>,
+    pub support_email: Option<String>,
+    pub support_url: Option<String>,
+    pub artifact: NewArtifact,
+    pub idempotency_token: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewArtifact {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub template_url: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ArtifactUpdate {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub active: Option<bool>,
+    pub guidance: Option<Guidance>,
+}
+
+/// A product named by id (`ProductId`, `Id`) or by name (`ProductName`, `Name`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProductRef {
+    Id(String),
+    Name(String),
+}
+
+/// An artifact named by `ProvisioningArtifactId` or `ProvisioningArtifactName`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArtifactRef {
+    Id(String),
+    Name(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct ProvisionedProduct {
+    pub id: String,
+    pub name: String,
+    pub arn: String,
+    pub physical_id: String,
+    pub product_id: String,
+    pub product_name: String,
+    pub artifact_id: String,
+    pub artifact_name: Option<String>,
+    pub created: SystemTime,
+    pub idempotency_token: String,
+    pub last_record_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordError {
+    pub code: String,
+    pub description: String,
+}
+
+/// How a record ends once its steps have passed; decided when the import is accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordEnding {
+    Succeeded,
+    Failed(Vec<RecordError>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub id: String,
+    pub provisioned_product_id: String,
+    pub provisioned_product_name: String,
+    pub product_id: String,
+    pub artifact_id: String,
+    pub created: SystemTime,
+    pub ending: RecordEnding,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordStatus {
+    Created,
+    InProgress,
+    Succeeded,
+    Failed,
+}
+
+impl RecordStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "CREATED",
+            Self::InProgress => "IN_PROGRESS",
+            Self::Succeeded => "SUCCEEDED",
+            Self::Failed => "FAILED",
+        }
+    }
+
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Succeeded | Self::Failed)
+    }
+}
+
+/// A record as it stands at one moment.
+#[derive(Debug, Clone)]
+pub struct RecordView {
+    pub record: Record,
+    pub status: RecordStatus,
+    pub updated: SystemTime,
+}
+
+impl RecordView {
+    /// The errors a reader sees: none until the record has failed.
+    pub fn errors(&self) -> &[RecordError] {
+        match (&self.record.ending, self.status) {
+            (RecordEnding::Failed(errors), RecordStatus::Failed) => errors,
+            _ => &[],
+        }
+    }
+}
+
+/// A provisioned product as SearchProvisionedProducts shows it at one moment.
+#[derive(Debug, Clone)]
+pub struct ProvisionedProductView {
+    pub product: ProvisionedProduct,
+    pub status: &'static str,
+}
+
+/// What CloudFormation said about the stack an import names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackFacts {
+    pub stack_id: String,
+    pub name: String,
+    pub status: String,
+    /// Set for a nested stack: the id of the stack that contains it.
+    pub parent_id: Option<String>,
+}
+
+/// An ImportAsProvisionedProduct request whose parameters have been parsed.
+#[derive(Debug, Clone)]
+pub struct ImportRequest {
+    pub product_id: Identifier,
+    pub artifact_id: Identifier,
+    pub name: ProvisionedProductName,
+    pub physical_id: StackArn,
+    pub idempotency_token: IdempotencyToken,
+}
+
+/// What an import needs next, decided before CloudFormation is asked anything.
+#[derive(Debug, Clone)]
+pub enum ImportPlan {
+    /// The token was seen before: answer with that request's record, import nothing.
+    Replay(RecordView),
+    /// Read the stack, then compare its template with the artifact's, found at this URL.
+    ReadStack { template_url: String },
+}
+
+/// One page of SearchProvisionedProducts.
+#[derive(Debug, Clone)]
+pub struct SearchPage {
+    pub products: Vec<ProvisionedProductView>,
+    pub total: usize,
+    pub next_page_token: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Catalog {
+    pub(super) products: Vec<Product>,
+    pub(super) provisioned: Vec<ProvisionedProduct>,
+    pub(super) records: Vec<Record>,
+    pub(super) product_tokens: HashMap<String, String>,
+    pub(super) artifact_tokens: HashMap<String, (String, String)>,
+    pub(super) import_tokens: HashMap<String, String>,
+    pub(super) record_step: Duration,
+    pub(super) account_id: String,
+}
+
+impl Catalog {
+    pub fn new(record_step: Duration, account_id: impl Into<String>) -> Self {
+        Self {
+            products: Vec::new(),
+            provisioned: Vec::new(),
+            records: Vec::new(),
+            product_tokens: HashMap::new(),
+            artifact_tokens: HashMap::new(),
+            import_tokens: HashMap::new(),
+            record_step,
+            account_id: account_id.into(),
+        }
+    }
+}

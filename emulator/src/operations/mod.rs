@@ -1,0 +1,56 @@
+//! One function per Service Catalog operation: its JSON input parsed into the catalog's terms, its answer in the
+//! member names of the API (the ones `aws-sdk-servicecatalog` 1.121 reads).
+//!
+//! This file dispatches an operation by name. Layers, lowest first (a module imports only those before it): `body`
+//! (JSON in and out), `artifacts` (what the importer reads about artifacts, and the artifact answers), `seeding`
+//! (products and artifacts created), `search` (SearchProvisionedProducts), `import` (ImportAsProvisionedProduct and
+//! DescribeRecord).
+
+mod artifacts;
+mod body;
+mod import;
+mod search;
+mod seeding;
+
+use serde_json::Value;
+
+use crate::Emulator;
+use crate::error::{ErrorCode, ServiceError};
+use crate::wire;
+use artifacts::{describe_provisioning_artifact, list_provisioning_artifacts};
+use body::parse;
+use import::{describe_record, import_as_provisioned_product};
+use search::search_provisioned_products;
+use seeding::{create_product, create_provisioning_artifact, describe_product_as_admin, update_provisioning_artifact};
+
+/// Every operation the emulator answers; anything else is an UnknownOperationException.
+pub const OPERATIONS: [&str; 9] = [
+    "CreateProduct",
+    "CreateProvisioningArtifact",
+    "UpdateProvisioningArtifact",
+    "DescribeProductAsAdmin",
+    "ListProvisioningArtifacts",
+    "DescribeProvisioningArtifact",
+    "SearchProvisionedProducts",
+    "ImportAsProvisionedProduct",
+    "DescribeRecord",
+];
+
+/// Runs `operation` on a request body; `region` is the one the caller signed for.
+pub async fn handle(emulator: &Emulator, operation: &str, body: &[u8], region: &str) -> Result<Value, ServiceError> {
+    match operation {
+        "CreateProduct" => create_product(emulator, parse(body)?, region),
+        "CreateProvisioningArtifact" => create_provisioning_artifact(emulator, parse(body)?),
+        "UpdateProvisioningArtifact" => update_provisioning_artifact(emulator, parse(body)?),
+        "DescribeProductAsAdmin" => describe_product_as_admin(emulator, parse(body)?),
+        "ListProvisioningArtifacts" => list_provisioning_artifacts(emulator, parse(body)?),
+        "DescribeProvisioningArtifact" => describe_provisioning_artifact(emulator, parse(body)?),
+        "SearchProvisionedProducts" => search_provisioned_products(emulator, parse(body)?),
+        "ImportAsProvisionedProduct" => import_as_provisioned_product(emulator, parse(body)?, region).await,
+        "DescribeRecord" => describe_record(emulator, parse(body)?),
+        other => Err(ServiceError::new(
+            ErrorCode::UnknownOperation,
+            format!("{}{other} is not implemented by this emulator", wire::TARGET_PREFIX),
+        )),
+    }
+}

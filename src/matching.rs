@@ -1,0 +1,155 @@
+//! Which artifact (product version) the stack is imported as: the routed one if its template is the stack's, or else
+//! the newest active artifact of the product whose template is. The answer is typed: found, or no match together
+//! with every artifact tried and where it differs, so that a later step can act on "nothing matched".
+
+use cfn_template::{Difference, Template};
+
+use crate::decision::{Reason, Verdict};
+use crate::ids::{ArtifactId, ProductId};
+use crate::ports::{Missing, ProductVersions, StackReader, TemplateFetcher, VersionDetail, VersionsError};
+use crate::routing::Route;
+use crate::stack::Stack;
+
+/// How many template differences an outcome message names per artifact.
+const DIFFERENCES_SHOWN: usize = 5;
+
+/// The result of comparing the stack's template with its candidate artifacts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArtifactMatch {
+    Found(ArtifactId),
+    NoMatch(NoMatch),
+}
+
+/// Every candidate was read and none has the stack's template.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoMatch {
+    pub product: ProductId,
+    /// Whether the route named the one artifact to use (rather than "any active artifact of the product").
+    pub pinned: bool,
+    /// Each candidate, newest first, with where its template differs from the stack's.
+    pub tried: Vec<(ArtifactId, Vec<Difference>)>,
+}
+
+impl NoMatch {
+    pub fn verdict(&self, stack: &Stack) -> Verdict {
+        let mismatches: Vec<String> = self
+            .tried
+            .iter()
+            .map(|(artifact, differences)| {
+                format!("{artifact}: {}", cfn_template::describe(differences, DIFFERENCES_SHOWN))
+            })
+            .collect();
+        let message = if self.pinned {
+            format!("stack {} does not match artifact {}", stack.name(), mismatches.join(""))
+        } else {
+            format!(
+                "stack {} matches none of the {} active artifacts of product {} ({})",
+                stack.name(),
+                self.tried.len(),
+                self.product,
+                mismatches.join(" | ")
+            )
+        };
+        Verdict::new(Reason::TemplateMismatch, message)
+    }
+}
+
+/// Compares the stack's template with the route's candidate artifacts, newest first, until one matches.
+/// `Err` is a decision that no comparison can change: a missing product, an inactive artifact, an unreadable template.
+pub async fn find_artifact(
+    stacks: &impl StackReader,
+    versions: &impl ProductVersions,
+    templates: &impl TemplateFetcher,
+    stack: &Stack,
+    route: &Route,
+) -> Result<ArtifactMatch, Verdict> {
+    let product = &route.product_id;
+    let candidates = match &route.provisioning_artifact_id {
+        Some(artifact) => vec![artifact.clone()],
+        None => active_artifacts(versions, product).await?,
+    };
+    let body = stacks.original_template(&stack.arn).await.map_err(Verdict::from)?;
+    let stack_template = Template::parse(&body).map_err(|error| {
+        Verdict::new(
+            Reason::TemplateMismatch,
+            format!("the template of stack {} cannot be read: {error}", stack.name()),
+        )
+    })?;
+
+    let mut tried = Vec::with_capacity(candidates.len());
+    for artifact in candidates {
+        let detail = active_artifact(versions, product, &artifact).await?;
+        let differences = stack_template.differences(&artifact_template(templates, &detail).await?);
+        if differences.is_empty() {
+            return Ok(ArtifactMatch::Found(artifact));
+        }
+        tried.push((artifact, differences));
+    }
+    Ok(ArtifactMatch::NoMatch(NoMatch {
+        product: product.clone(),
+        pinned: route.provisioning_artifact_id.is_some(),
+        tried,
+    }))
+}
+
+/// The product's active artifacts, newest first: the candidates of a route that names no artifact.
+async fn active_artifacts(versions: &impl ProductVersions, product: &ProductId) -> Result<Vec<ArtifactId>, Verdict> {
+    let mut artifacts = versions.list(product).await.map_err(|error| versions_failure(error, product, None))?;
+    artifacts.retain(|artifact| artifact.active);
+    if artifacts.is_empty() {
+        return Err(Verdict::new(Reason::ArtifactInactive, format!("product {product} has no active artifact")));
+    }
+    artifacts.sort_by_key(|artifact| std::cmp::Reverse(artifact.created));
+    Ok(artifacts.into_iter().map(|artifact| artifact.id).collect())
+}
+
+/// One artifact, which must exist and be active to be imported as.
+async fn active_artifact(
+    versions: &impl ProductVersions,
+    product: &ProductId,
+    artifact: &ArtifactId,
+) -> Result<VersionDetail, Verdict> {
+    let detail =
+        versions.get(product, artifact).await.map_err(|error| versions_failure(error, product, Some(artifact)))?;
+    if !detail.active {
+        return Err(Verdict::new(
+            Reason::ArtifactInactive,
+            format!("artifact {artifact} of product {product} is not active"),
+        ));
+    }
+    Ok(detail)
+}
+
+/// The artifact's template, read from its URL and parsed.
+async fn artifact_template(templates: &impl TemplateFetcher, artifact: &VersionDetail) -> Result<Template, Verdict> {
+    let Some(url) = artifact.template_url.as_deref() else {
+        return Err(Verdict::new(Reason::AwsError, format!("artifact {} has no TemplateUrl", artifact.id)));
+    };
+    let body = templates.fetch(url).await.map_err(|error| {
+        let message = format!("the template of artifact {} could not be read: {error}", artifact.id);
+        if error.retryable {
+            Verdict::retryable(Reason::AwsError, message)
+        } else {
+            Verdict::new(Reason::AwsError, message)
+        }
+    })?;
+    Template::parse(&body).map_err(|error| {
+        Verdict::new(
+            Reason::TemplateMismatch,
+            format!("the template of artifact {} cannot be read: {error}", artifact.id),
+        )
+    })
+}
+
+fn versions_failure(error: VersionsError, product: &ProductId, artifact: Option<&ArtifactId>) -> Verdict {
+    match (error, artifact) {
+        (VersionsError::NotFound(Missing::Artifact), Some(artifact)) => {
+            Verdict::new(Reason::ArtifactNotFound, format!("product {product} has no artifact {artifact}"))
+        }
+        (VersionsError::NotFound(_), _) => Verdict::new(
+            Reason::ProductNotFound,
+            format!("product {product} does not exist or is not shared with this account"),
+        ),
+        (VersionsError::Failed(failure), _) => failure.into(),
+    }
+}

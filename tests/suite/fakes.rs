@@ -1,0 +1,297 @@
+//! Small in-memory fakes, one per port, that behave like the services do and log every call. `World` arranges them.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+
+use sc_stack_importer::ids::{ArtifactId, ProductId, ProvisionedProductId, ProvisionedProductName, RecordId, Scope};
+use sc_stack_importer::outcome::Outcome;
+use sc_stack_importer::ports::*;
+use sc_stack_importer::record::{Record, RecordError, RecordStatus};
+use sc_stack_importer::stack::{Stack, StackArn, StackRef, StackStatus};
+
+pub const ARN: &str =
+    "arn:aws:cloudformation:us-east-1:111122223333:stack/payments-api/0b9a4c20-5ad5-11ef-a1b2-0a1b2c3d4e5f";
+pub const PRODUCT: &str = "prod-abcdefghijklm";
+pub const ARTIFACT: &str = "pa-abcdefghijklm";
+pub const TEMPLATE_JSON: &str = r#"{"AWSTemplateFormatVersion":"2010-09-09","Resources":{"Queue":{"Type":"AWS::SQS::Queue","Properties":{"QueueName":{"Fn::Sub":"${AWS::StackName}-q"}}}}}"#;
+pub const TEMPLATE_YAML: &str = "AWSTemplateFormatVersion: 2010-09-09\nResources:\n  Queue:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: !Sub '${AWS::StackName}-q'\n";
+pub const OTHER_TEMPLATE: &str =
+    r#"{"AWSTemplateFormatVersion":"2010-09-09","Resources":{"Topic":{"Type":"AWS::SNS::Topic"}}}"#;
+
+pub fn event_file(name: &str) -> Value {
+    let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+pub fn stack(arn: &str, status: &str, tags: &[(&str, &str)]) -> Stack {
+    Stack {
+        arn: StackArn::parse(arn).unwrap(),
+        status: StackStatus::new(status),
+        parent_id: None,
+        changed_at: "1795891400.000000000".into(),
+        tags: tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+    }
+}
+
+pub fn routed_tags() -> Vec<(&'static str, &'static str)> {
+    vec![("sc-import:product-id", PRODUCT), ("sc-import:provisioning-artifact-id", ARTIFACT)]
+}
+
+pub fn provisioned_product(id: &str, name: &str, physical_id: &str) -> ProvisionedProduct {
+    ProvisionedProduct {
+        id: ProvisionedProductId::parse(id).unwrap(),
+        name: name.into(),
+        physical_id: Some(physical_id.into()),
+        status: Some("AVAILABLE".into()),
+        last_record_id: None,
+    }
+}
+
+/// A failure as an adapter reports it, for `operation`.
+pub fn failure(kind: FailureKind, operation: &'static str, code: &str) -> ServiceFailure {
+    ServiceFailure::new(kind, operation, code, format!("{code} from the fake"))
+}
+
+/// Every call any fake answered, in order, as `<Operation> <argument>`.
+#[derive(Clone, Default)]
+pub struct Calls(Arc<Mutex<Vec<String>>>);
+
+impl Calls {
+    fn log(&self, call: String) {
+        self.0.lock().unwrap().push(call);
+    }
+
+    pub fn all(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+fn next<T>(queue: &Mutex<VecDeque<T>>) -> Option<T> {
+    queue.lock().unwrap().pop_front()
+}
+
+#[derive(Clone, Default)]
+pub struct FakeStacks {
+    pub(crate) calls: Calls,
+    pub(crate) stacks: Arc<Mutex<HashMap<String, (Stack, String)>>>,
+    pub(crate) failures: Arc<Mutex<VecDeque<ServiceFailure>>>,
+}
+
+impl StackReader for FakeStacks {
+    async fn describe(&self, stack: &StackRef) -> Result<Option<Stack>, ServiceFailure> {
+        self.calls.log(format!("DescribeStacks {}", stack.as_str()));
+        if let Some(failure) = next(&self.failures) {
+            return Err(failure);
+        }
+        let stacks = self.stacks.lock().unwrap();
+        Ok(match stack {
+            StackRef::Arn(arn) => stacks.get(arn.as_str()).map(|(stack, _)| stack.clone()),
+            StackRef::Name(name) => stacks.values().find(|(s, _)| s.name() == name).map(|(stack, _)| stack.clone()),
+        })
+    }
+
+    async fn original_template(&self, stack: &StackArn) -> Result<String, ServiceFailure> {
+        self.calls.log(format!("GetTemplate {stack}"));
+        let stacks = self.stacks.lock().unwrap();
+        stacks
+            .get(stack.as_str())
+            .map(|(_, template)| template.clone())
+            .ok_or_else(|| failure(FailureKind::Permanent, "GetTemplate", "ValidationError"))
+    }
+}
+
+#[derive(Clone, Default)]
+pub struct FakeProvisioned {
+    pub(crate) calls: Calls,
+    pub(crate) products: Arc<Mutex<Vec<ProvisionedProduct>>>,
+    pub(crate) failures: Arc<Mutex<VecDeque<ServiceFailure>>>,
+}
+
+impl FakeProvisioned {
+    /// Forgets every provisioned product, as a search index that has not caught up yet would.
+    pub fn clear(&self) {
+        self.products.lock().unwrap().clear();
+    }
+
+    fn search(
+        &self,
+        call: String,
+        exact: impl Fn(&ProvisionedProduct) -> bool,
+    ) -> Result<Option<ProvisionedProduct>, ServiceFailure> {
+        self.calls.log(call);
+        if let Some(failure) = next(&self.failures) {
+            return Err(failure);
+        }
+        Ok(self.products.lock().unwrap().iter().find(|product| exact(product)).cloned())
+    }
+}
+
+impl ProvisionedProducts for FakeProvisioned {
+    async fn by_stack(&self, stack: &StackArn) -> Result<Option<ProvisionedProduct>, ServiceFailure> {
+        self.search(format!("SearchProvisionedProducts physicalId:{stack}"), |product| {
+            product.physical_id.as_deref() == Some(stack.as_str())
+        })
+    }
+
+    async fn by_name(&self, name: &ProvisionedProductName) -> Result<Option<ProvisionedProduct>, ServiceFailure> {
+        self.search(format!("SearchProvisionedProducts name:{name}"), |product| product.name == name.as_str())
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct FakeArtifact {
+    pub(crate) id: ArtifactId,
+    pub(crate) active: bool,
+    pub(crate) created: i64,
+    pub(crate) template_url: String,
+}
+
+#[derive(Clone, Default)]
+pub struct FakeVersions {
+    pub(crate) calls: Calls,
+    pub(crate) products: Arc<Mutex<BTreeMap<String, Vec<FakeArtifact>>>>,
+}
+
+impl ProductVersions for FakeVersions {
+    async fn list(&self, product: &ProductId) -> Result<Vec<ProductVersion>, VersionsError> {
+        self.calls.log(format!("ListProvisioningArtifacts {product}"));
+        let products = self.products.lock().unwrap();
+        let artifacts = products.get(product.as_str()).ok_or(VersionsError::NotFound(Missing::Product))?;
+        Ok(artifacts
+            .iter()
+            .map(|a| ProductVersion { id: a.id.clone(), active: a.active, created: a.created })
+            .collect())
+    }
+
+    async fn get(&self, product: &ProductId, artifact: &ArtifactId) -> Result<VersionDetail, VersionsError> {
+        self.calls.log(format!("DescribeProvisioningArtifact {product} {artifact}"));
+        let products = self.products.lock().unwrap();
+        let artifacts = products.get(product.as_str()).ok_or(VersionsError::NotFound(Missing::Product))?;
+        artifacts
+            .iter()
+            .find(|a| a.id == *artifact)
+            .map(|a| VersionDetail { id: a.id.clone(), active: a.active, template_url: Some(a.template_url.clone()) })
+            .ok_or(VersionsError::NotFound(Missing::Artifact))
+    }
+}
+
+#[derive(Clone, Default)]
+pub struct FakeImporter {
+    pub(crate) calls: Calls,
+    pub(crate) orders: Arc<Mutex<Vec<ImportOrder>>>,
+    pub(crate) refusals: Arc<Mutex<VecDeque<ImportError>>>,
+    /// Statuses the record walks through; the last one repeats.
+    pub(crate) statuses: Arc<Mutex<VecDeque<String>>>,
+    pub(crate) errors: Arc<Mutex<Vec<RecordError>>>,
+    pub(crate) records_by_token: Arc<Mutex<HashMap<IdempotencyToken, RecordId>>>,
+    /// Where a succeeded import is listed, as Service Catalog lists it.
+    pub(crate) provisioned: FakeProvisioned,
+}
+
+impl FakeImporter {
+    fn next_status(&self) -> RecordStatus {
+        let mut statuses = self.statuses.lock().unwrap();
+        let status = if statuses.len() > 1 { statuses.pop_front() } else { statuses.front().cloned() };
+        RecordStatus::parse(status.as_deref().unwrap_or("SUCCEEDED"))
+    }
+
+    fn record(&self, id: RecordId, status: RecordStatus) -> Record {
+        let errors = if status == RecordStatus::Failed { self.errors.lock().unwrap().clone() } else { vec![] };
+        Record { id, status, provisioned_product_id: Some(ProvisionedProductId::parse("pp-1").unwrap()), errors }
+    }
+}
+
+impl Importer for FakeImporter {
+    async fn import(&self, order: &ImportOrder) -> Result<Record, ImportError> {
+        self.calls.log(format!("ImportAsProvisionedProduct {}", order.stack));
+        self.orders.lock().unwrap().push(order.clone());
+        if let Some(refusal) = next(&self.refusals) {
+            return Err(refusal);
+        }
+        // The idempotency token: the same token answers with the first request's record.
+        let mut tokens = self.records_by_token.lock().unwrap();
+        let next_id = RecordId::parse(&format!("rec-{}", tokens.len() + 1)).unwrap();
+        let id = tokens.entry(order.token.clone()).or_insert(next_id).clone();
+        Ok(self.record(id, RecordStatus::Created))
+    }
+
+    async fn record(&self, id: &RecordId) -> Result<Record, ServiceFailure> {
+        self.calls.log(format!("DescribeRecord {id}"));
+        let status = self.next_status();
+        if status == RecordStatus::Succeeded
+            && let Some(order) = self.orders.lock().unwrap().last()
+        {
+            let mut listed = self.provisioned.products.lock().unwrap();
+            if !listed.iter().any(|p| p.physical_id.as_deref() == Some(order.stack.as_str())) {
+                listed.push(provisioned_product("pp-1", order.name.as_str(), order.stack.as_str()));
+            }
+        }
+        Ok(self.record(id.clone(), status))
+    }
+}
+
+#[derive(Clone, Default)]
+pub struct FakeTemplates {
+    pub(crate) calls: Calls,
+    pub(crate) urls: Arc<Mutex<HashMap<String, Result<String, FetchError>>>>,
+}
+
+impl TemplateFetcher for FakeTemplates {
+    async fn fetch(&self, url: &str) -> Result<String, FetchError> {
+        self.calls.log(format!("GET {url}"));
+        self.urls
+            .lock()
+            .unwrap()
+            .get(url)
+            .cloned()
+            .unwrap_or(Err(FetchError { message: "404 Not Found".into(), retryable: false }))
+    }
+}
+
+#[derive(Clone, Default)]
+pub struct FakePublisher {
+    pub(crate) calls: Calls,
+    pub(crate) published: Arc<Mutex<Vec<Outcome>>>,
+    pub(crate) fails: Arc<Mutex<bool>>,
+}
+
+impl OutcomePublisher for FakePublisher {
+    async fn publish(&self, outcome: &Outcome) -> Result<(), PublishError> {
+        self.calls.log(format!("Publish {}", outcome.reason().as_str()));
+        self.published.lock().unwrap().push(outcome.clone());
+        if *self.fails.lock().unwrap() {
+            return Err(PublishError { destination: "fake topic".into(), message: "AuthorizationError".into() });
+        }
+        Ok(())
+    }
+}
+
+/// The per-account seam over the fakes: every scope opens the same fakes, and each scope opened is remembered.
+#[derive(Clone)]
+pub struct FakeAccounts {
+    pub ports: AccountPorts<FakeStacks, FakeProvisioned, FakeVersions, FakeImporter>,
+    pub opened: Arc<Mutex<Vec<Scope>>>,
+    /// When set, no scope can be opened: its credentials are refused so.
+    pub refusal: Option<ServiceFailure>,
+}
+
+impl Accounts for FakeAccounts {
+    type Stacks = FakeStacks;
+    type Provisioned = FakeProvisioned;
+    type Versions = FakeVersions;
+    type Importer = FakeImporter;
+
+    async fn open(
+        &self,
+        scope: &Scope,
+    ) -> Result<AccountPorts<FakeStacks, FakeProvisioned, FakeVersions, FakeImporter>, ServiceFailure> {
+        self.opened.lock().unwrap().push(scope.clone());
+        match &self.refusal {
+            Some(refusal) => Err(refusal.clone()),
+            None => Ok(self.ports.clone()),
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Handler scenarios: the files in events/ through the whole function, against the fakes of `World`.
+
+mod delivery;
+mod pipeline;
+
+use serde_json::Value;
+
+fn outcomes(answer: &Value) -> &Vec<Value> {
+    answer["outcomes"].as_array().expect("an outcomes list")
+}

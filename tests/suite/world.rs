@@ -1,0 +1,215 @@
+//! `World`: a scenario's AWS, arranged with a readable builder (`World::new().stack(..).artifact(..)`), and the
+//! function's handler run over it, as the runtime would run it.
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::Value;
+
+use sc_stack_importer::ids::{ArtifactId, Scope};
+use sc_stack_importer::import::PollSchedule;
+use sc_stack_importer::lambda::{Handler, HandlerError};
+use sc_stack_importer::outcome::Outcome;
+use sc_stack_importer::pipeline::{Pipeline, Settings};
+use sc_stack_importer::ports::{AccountPorts, FailureKind, ImportError, ImportOrder, ProvisionedProduct};
+use sc_stack_importer::record::RecordError;
+use sc_stack_importer::routing::RoutingRule;
+use sc_stack_importer::stack::Stack;
+
+use crate::fakes::*;
+
+pub type FakeHandler = Handler<FakeAccounts, FakeTemplates, FakePublisher>;
+
+pub struct World {
+    pub calls: Calls,
+    pub stacks: FakeStacks,
+    pub provisioned: FakeProvisioned,
+    pub versions: FakeVersions,
+    pub importer: FakeImporter,
+    pub templates: FakeTemplates,
+    pub publisher: FakePublisher,
+    opened: Arc<Mutex<Vec<Scope>>>,
+    rules: String,
+    dry_run: bool,
+}
+
+impl World {
+    /// No stacks, no products, nothing provisioned; every record succeeds.
+    pub fn new() -> Self {
+        let calls = Calls::default();
+        let provisioned = FakeProvisioned { calls: calls.clone(), ..FakeProvisioned::default() };
+        Self {
+            stacks: FakeStacks { calls: calls.clone(), ..FakeStacks::default() },
+            importer: FakeImporter {
+                calls: calls.clone(),
+                provisioned: provisioned.clone(),
+                ..FakeImporter::default()
+            },
+            provisioned,
+            versions: FakeVersions { calls: calls.clone(), ..FakeVersions::default() },
+            templates: FakeTemplates { calls: calls.clone(), ..FakeTemplates::default() },
+            publisher: FakePublisher { calls: calls.clone(), ..FakePublisher::default() },
+            calls,
+            opened: Arc::default(),
+            rules: "[]".into(),
+            dry_run: false,
+        }
+    }
+
+    /// A stack tagged for import, a product whose artifact has the same template (JSON vs the stack's YAML),
+    /// nothing provisioned yet, and an import record that runs once and succeeds.
+    pub fn importable() -> Self {
+        World::new()
+            .stack(stack(ARN, "CREATE_COMPLETE", &routed_tags()), TEMPLATE_YAML)
+            .artifact(PRODUCT, ARTIFACT, true, 100, TEMPLATE_JSON)
+            .record_statuses(&["IN_PROGRESS", "SUCCEEDED"])
+    }
+
+    // -- arranging ------------------------------------------------------------------------------------------------
+
+    /// Adds the stack with its template, or replaces the one with the same ARN.
+    pub fn stack(self, stack: Stack, template: &str) -> Self {
+        self.stacks.stacks.lock().unwrap().insert(stack.arn.to_string(), (stack, template.into()));
+        self
+    }
+
+    /// Adds an artifact to the product (created at `created` epoch seconds), its template served at a pre-signed URL.
+    pub fn artifact(self, product: &str, artifact: &str, active: bool, created: i64, template: &str) -> Self {
+        let url = format!("https://templates.example/{product}/{artifact}.json?X-Amz-Signature=abc");
+        self.templates.urls.lock().unwrap().insert(url.clone(), Ok(template.into()));
+        self.versions.products.lock().unwrap().entry(product.into()).or_default().push(FakeArtifact {
+            id: ArtifactId::parse(artifact).unwrap(),
+            active,
+            created,
+            template_url: url,
+        });
+        self
+    }
+
+    pub fn provisioned_product(self, product: ProvisionedProduct) -> Self {
+        self.provisioned.products.lock().unwrap().push(product);
+        self
+    }
+
+    /// The statuses DescribeRecord walks through; the last one repeats.
+    pub fn record_statuses(self, statuses: &[&str]) -> Self {
+        *self.importer.statuses.lock().unwrap() = statuses.iter().map(|status| status.to_string()).collect();
+        self
+    }
+
+    pub fn record_error(self, code: &str, description: &str) -> Self {
+        self.importer.errors.lock().unwrap().push(RecordError { code: code.into(), description: description.into() });
+        self
+    }
+
+    /// The next DescribeStacks fails so.
+    pub fn failing_describe(self, kind: FailureKind, code: &str) -> Self {
+        self.stacks.failures.lock().unwrap().push_back(failure(kind, "DescribeStacks", code));
+        self
+    }
+
+    /// The next SearchProvisionedProducts fails so.
+    pub fn failing_search(self, kind: FailureKind, code: &str) -> Self {
+        self.provisioned.failures.lock().unwrap().push_back(failure(kind, "SearchProvisionedProducts", code));
+        self
+    }
+
+    /// The next ImportAsProvisionedProduct is refused so.
+    pub fn refusing_import(self, refusal: ImportError) -> Self {
+        self.importer.refusals.lock().unwrap().push_back(refusal);
+        self
+    }
+
+    /// Every publish fails (after the fake has recorded the outcome).
+    pub fn unpublishable(self) -> Self {
+        *self.publisher.fails.lock().unwrap() = true;
+        self
+    }
+
+    pub fn rules(mut self, json: &str) -> Self {
+        self.rules = json.into();
+        self
+    }
+
+    /// The `DRY_RUN` setting.
+    pub fn dry_run(mut self) -> Self {
+        self.dry_run = true;
+        self
+    }
+
+    // -- acting ---------------------------------------------------------------------------------------------------
+
+    /// The function as `main` wires it, over this world's fakes; polls start at 0.5 s and back off to 5 s.
+    pub fn handler(&self) -> FakeHandler {
+        let accounts = FakeAccounts {
+            ports: AccountPorts {
+                stacks: self.stacks.clone(),
+                provisioned: self.provisioned.clone(),
+                versions: self.versions.clone(),
+                importer: self.importer.clone(),
+            },
+            opened: Arc::clone(&self.opened),
+            refusal: None,
+        };
+        let settings = Settings {
+            tag_prefix: "sc-import:".into(),
+            rules: RoutingRule::parse_all(&self.rules).unwrap(),
+            dry_run: self.dry_run,
+            poll: PollSchedule {
+                first_delay: Duration::from_millis(500),
+                max_delay: Duration::from_secs(5),
+                safety_margin: Duration::from_secs(10),
+            },
+        };
+        Handler {
+            pipeline: Pipeline { accounts, templates: self.templates.clone(), settings },
+            publisher: self.publisher.clone(),
+            default_budget: Duration::from_secs(60),
+        }
+    }
+
+    /// The handler's result for `payload` with `seconds` left before the deadline.
+    pub async fn handle(&self, payload: Value, seconds: u64) -> Result<Value, HandlerError> {
+        self.handler().handle(invocation(payload, seconds)).await
+    }
+
+    /// The function's answer to `payload` with five minutes left; the invocation must not fail.
+    pub async fn answer(&self, payload: Value) -> Value {
+        self.handle(payload, 300).await.unwrap_or_else(|error| panic!("the invocation failed: {error}"))
+    }
+
+    // -- observing ------------------------------------------------------------------------------------------------
+
+    pub fn calls(&self) -> Vec<String> {
+        self.calls.all()
+    }
+
+    /// How many calls of this operation (a prefix of `<Operation> <argument>`) were made.
+    pub fn count(&self, operation: &str) -> usize {
+        self.calls().iter().filter(|call| call.starts_with(operation)).count()
+    }
+
+    pub fn published(&self) -> Vec<Value> {
+        self.publisher.published.lock().unwrap().iter().map(Outcome::to_json).collect()
+    }
+
+    pub fn orders(&self) -> Vec<ImportOrder> {
+        self.importer.orders.lock().unwrap().clone()
+    }
+
+    /// The accounts and regions whose ports the pipeline opened, in order.
+    pub fn opened(&self) -> Vec<Scope> {
+        self.opened.lock().unwrap().clone()
+    }
+}
+
+/// An invocation as the runtime delivers it, with `seconds` left before the deadline.
+pub fn invocation(payload: Value, seconds: u64) -> LambdaEvent<Value> {
+    let mut context = Context::default();
+    context.request_id = "req-7f3e".into();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    context.deadline = now + seconds * 1000;
+    LambdaEvent::new(payload, context)
+}
