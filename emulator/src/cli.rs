@@ -1,18 +1,37 @@
-//! The command line, and the one check on the environment: a CloudFormation endpoint must be configured, so that
-//! the emulator never reads stacks from real AWS by accident.
+//! The command line (the strict-mode switches included), and the one check on the environment: a CloudFormation
+//! endpoint must be configured, so that the emulator never reads stacks from real AWS by accident.
 
 use std::time::Duration;
 
 use crate::DEFAULT_ACCOUNT_ID;
+use crate::operations::OPERATIONS;
+use crate::strict::{StrictMode, parse_latency};
 
 pub const USAGE: &str = "\
 usage: sc-emulator [--port PORT] [--cloudformation-endpoint URL] [--record-step-ms MS] [--account-id ID]
+                   [--search-lag-ms MS] [--failed-import-keeps-name] [--strict-idempotency]
+                   [--https-template-urls] [--latency OPERATION=MS]...
 
   --port PORT                     port on 127.0.0.1 to listen on; 0 picks a free one (default 0)
   --cloudformation-endpoint URL   CloudFormation that imports read stacks from, e.g. moto on http://127.0.0.1:5000
                                   (default: AWS_ENDPOINT_URL_CLOUDFORMATION, else AWS_ENDPOINT_URL; one is required)
   --record-step-ms MS             time a record spends in CREATED and then in IN_PROGRESS (default 1000)
   --account-id ID                 account id in product ARNs (default 123456789012)
+
+Strict mode (every switch is off by default; see emulator/README.md, \"Strict mode\"):
+  --search-lag-ms MS              SearchProvisionedProducts lists a provisioned product only MS after it was
+                                  created, modelling an eventually consistent search (not documented by AWS: our
+                                  guess; default 0: at once)
+  --failed-import-keeps-name      a FAILED import leaves its provisioned product in status ERROR (listed, name and
+                                  stack taken, LastRecordId = the failed record) instead of removing it
+  --strict-idempotency            an import whose IdempotencyToken was used with another product, artifact, name
+                                  or physical id is refused (InvalidParametersException) instead of answered with
+                                  the first record
+  --https-template-urls           artifact answers report Info.TemplateUrl with https:// in place of http://
+                                  (the emulator still fetches the URL as given)
+  --latency OPERATION=MS          OPERATION (e.g. SearchProvisionedProducts=8000) holds back its answer MS after
+                                  it has run; repeatable. At run time: POST /_emulator/latency
+                                  {\"operation\": \"…\", \"ms\": …} (emulator-only, not an AWS API)
 
 Prints `listening on http://127.0.0.1:PORT` on stdout once ready; stops on SIGTERM or SIGINT.";
 
@@ -22,6 +41,7 @@ pub struct Options {
     pub cloudformation_endpoint: Option<String>,
     pub record_step: Duration,
     pub account_id: String,
+    pub strict: StrictMode,
 }
 
 impl Default for Options {
@@ -31,6 +51,7 @@ impl Default for Options {
             cloudformation_endpoint: None,
             record_step: Duration::from_millis(1000),
             account_id: DEFAULT_ACCOUNT_ID.to_owned(),
+            strict: StrictMode::default(),
         }
     }
 }
@@ -53,6 +74,10 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         if flag == "--help" || flag == "-h" {
             return Ok(Command::Help);
         }
+        let no_value = || match &inline {
+            Some(_) => Err(format!("{flag} takes no value")),
+            None => Ok(true),
+        };
         let mut value = || inline.clone().or_else(|| args.next()).ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
             "--port" => options.port = value()?.parse().map_err(|_| "--port must be a number from 0 to 65535")?,
@@ -73,6 +98,23 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
                     return Err(format!("--account-id '{account}' must be 12 digits"));
                 }
                 options.account_id = account;
+            }
+            "--search-lag-ms" => {
+                let millis: u64 = value()?.parse().map_err(|_| "--search-lag-ms must be a whole number of ms")?;
+                options.strict.rules.search_lag = Duration::from_millis(millis);
+            }
+            "--failed-import-keeps-name" => options.strict.rules.failed_import_keeps_name = no_value()?,
+            "--strict-idempotency" => options.strict.rules.strict_idempotency = no_value()?,
+            "--https-template-urls" => options.strict.https_template_urls = no_value()?,
+            "--latency" => {
+                let (operation, delay) = parse_latency(&value()?)?;
+                if !OPERATIONS.contains(&operation.as_str()) {
+                    return Err(format!(
+                        "--latency: '{operation}' is not an operation of this emulator ({})",
+                        OPERATIONS.join(", ")
+                    ));
+                }
+                options.strict.latency.insert(operation, delay);
             }
             other => return Err(format!("unknown argument '{other}'")),
         }
@@ -114,8 +156,59 @@ mod tests {
             cloudformation_endpoint: Some("http://127.0.0.1:5000".to_owned()),
             record_step: Duration::from_millis(50),
             account_id: "111122223333".to_owned(),
+            strict: StrictMode::default(),
         };
         assert_eq!(parsed, Ok(Command::Run(expected)));
+    }
+
+    #[test]
+    fn every_strict_switch_is_read_and_latency_repeats() {
+        let parsed = parse(args(
+            "--search-lag-ms 1500 --failed-import-keeps-name --strict-idempotency --https-template-urls \
+             --latency SearchProvisionedProducts=8000 --latency=DescribeRecord=20 --latency DescribeRecord=30",
+        ));
+        let Ok(Command::Run(options)) = parsed else { panic!("{parsed:?}") };
+        let strict = options.strict;
+        assert_eq!(strict.rules.search_lag, Duration::from_millis(1500));
+        assert!(strict.rules.failed_import_keeps_name && strict.rules.strict_idempotency);
+        assert!(strict.https_template_urls);
+        let latency: Vec<_> = strict.latency.iter().map(|(name, delay)| (name.as_str(), delay.as_millis())).collect();
+        assert_eq!(latency, [("DescribeRecord", 30), ("SearchProvisionedProducts", 8000)]);
+    }
+
+    #[test]
+    fn without_strict_switches_the_emulator_is_as_lenient_as_before() {
+        let Ok(Command::Run(options)) = parse(Vec::new()) else { panic!("no arguments") };
+        assert_eq!(options.strict, StrictMode::default());
+        assert!(options.strict.rules.search_lag.is_zero() && options.strict.latency.is_empty());
+        assert!(!options.strict.rules.failed_import_keeps_name && !options.strict.rules.strict_idempotency);
+        assert!(!options.strict.https_template_urls);
+    }
+
+    #[test]
+    fn a_bad_strict_switch_is_an_error_naming_it() {
+        assert!(parse(args("--latency ProvisionProduct=5")).expect_err("unknown op").contains("ProvisionProduct"));
+        assert!(parse(args("--latency DescribeRecord")).expect_err("no ms").contains("OPERATION=MS"));
+        assert!(parse(args("--strict-idempotency=yes")).expect_err("value").contains("takes no value"));
+        assert!(parse(args("--search-lag-ms soon")).expect_err("lag").contains("--search-lag-ms"));
+    }
+
+    #[test]
+    fn the_help_names_every_flag() {
+        for flag in [
+            "--port",
+            "--cloudformation-endpoint",
+            "--record-step-ms",
+            "--account-id",
+            "--search-lag-ms",
+            "--failed-import-keeps-name",
+            "--strict-idempotency",
+            "--https-template-urls",
+            "--latency",
+            "/_emulator/latency",
+        ] {
+            assert!(USAGE.contains(flag), "{flag}");
+        }
     }
 
     #[test]

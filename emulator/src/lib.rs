@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod cli;
 pub mod clock;
+pub mod control;
 pub mod error;
 pub mod http_get;
 pub mod ids;
@@ -13,6 +14,7 @@ pub mod params;
 pub mod search;
 pub mod server;
 pub mod stacks;
+pub mod strict;
 pub mod wire;
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -21,6 +23,7 @@ use std::time::{Duration, SystemTime};
 use catalog::Catalog;
 use clock::Clock;
 use stacks::CloudFormationStacks;
+use strict::{OperationDelays, StrictMode, reported_template_url};
 
 /// Account id used in the ARNs the emulator makes (moto's default, so ARNs from both line up).
 pub const DEFAULT_ACCOUNT_ID: &str = "123456789012";
@@ -35,6 +38,8 @@ pub struct EmulatorConfig {
     pub record_step: Duration,
     /// Account id put in product ARNs.
     pub account_id: String,
+    /// The strict-mode switches; the default is the emulator's original behaviour.
+    pub strict: StrictMode,
 }
 
 /// The emulator's state and collaborators, shared by every connection.
@@ -42,14 +47,19 @@ pub struct Emulator {
     catalog: Mutex<Catalog>,
     stacks: CloudFormationStacks,
     clock: Arc<dyn Clock>,
+    delays: OperationDelays,
+    https_template_urls: bool,
 }
 
 impl Emulator {
     pub fn new(config: EmulatorConfig) -> Self {
+        let catalog = Catalog::new(config.record_step, config.account_id).with_rules(config.strict.rules);
         Self {
-            catalog: Mutex::new(Catalog::new(config.record_step, config.account_id)),
+            catalog: Mutex::new(catalog),
             stacks: config.stacks,
             clock: config.clock,
+            delays: OperationDelays::new(config.strict.latency),
+            https_template_urls: config.strict.https_template_urls,
         }
     }
 
@@ -65,5 +75,15 @@ impl Emulator {
 
     pub fn stacks(&self) -> &CloudFormationStacks {
         &self.stacks
+    }
+
+    /// How long each operation holds back its answer (strict mode's `--latency`).
+    pub fn delays(&self) -> &OperationDelays {
+        &self.delays
+    }
+
+    /// An artifact's template URL as answers report it (strict mode's `--https-template-urls`).
+    pub fn reported_template_url(&self, url: &str) -> String {
+        reported_template_url(url, self.https_template_urls)
     }
 }

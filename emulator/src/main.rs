@@ -66,6 +66,7 @@ async fn main() -> ExitCode {
         clock: Arc::new(SystemClock),
         record_step: options.record_step,
         account_id: options.account_id,
+        strict: options.strict.clone(),
     }));
 
     println!("listening on http://{address}");
@@ -74,6 +75,11 @@ async fn main() -> ExitCode {
         %address,
         cloudformation = options.cloudformation_endpoint.as_deref().unwrap_or("from AWS_ENDPOINT_URL*"),
         record_step_ms = options.record_step.as_millis() as u64,
+        search_lag_ms = options.strict.rules.search_lag.as_millis() as u64,
+        failed_import_keeps_name = options.strict.rules.failed_import_keeps_name,
+        strict_idempotency = options.strict.rules.strict_idempotency,
+        https_template_urls = options.strict.https_template_urls,
+        latency = ?options.strict.latency,
         "Service Catalog emulator ready"
     );
 

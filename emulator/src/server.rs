@@ -1,5 +1,6 @@
 //! HTTP plumbing: a listener on 127.0.0.1 only, one hyper HTTP/1.1 connection task per client, and a graceful stop
-//! that lets requests in flight finish.
+//! that lets requests in flight finish. `POST /` is Service Catalog (held back by strict mode's latency);
+//! `/_emulator/latency` is the emulator's own control endpoint.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -20,7 +21,7 @@ use tokio::task::JoinHandle;
 
 use crate::error::{ErrorCode, ServiceError};
 use crate::ids::new_request_id;
-use crate::{Emulator, operations, wire};
+use crate::{Emulator, control, operations, wire};
 
 /// Far above any Service Catalog request this emulator accepts (they carry URLs, not templates).
 const MAX_REQUEST_BYTES: usize = 1024 * 1024;
@@ -114,28 +115,52 @@ impl Drop for RunningServer {
 
 async fn respond(emulator: &Emulator, request: Request<Incoming>) -> Response<Full<Bytes>> {
     let (parts, body) = request.into_parts();
+    if parts.uri.path() == control::LATENCY_PATH {
+        let outcome = match parts.method {
+            Method::GET => Ok(control::latency_table(emulator)),
+            Method::POST => read_body(body).await.and_then(|body| control::set_latency(emulator, &body)),
+            _ => Err(not_served(&parts.method, parts.uri.path(), "the control endpoint answers GET and POST")),
+        };
+        return answer(outcome, "-", control::LATENCY_PATH);
+    }
+
     let header = |name: &str| parts.headers.get(name).and_then(|value| value.to_str().ok());
     let target = header("x-amz-target").map(str::to_owned);
     let region = wire::region_of(header("authorization"));
-
     let outcome = async {
         if parts.method != Method::POST || parts.uri.path() != "/" {
-            return Err(ServiceError::new(
-                ErrorCode::UnknownOperation,
-                format!("{} {} is not served: Service Catalog answers POST / only", parts.method, parts.uri.path()),
-            ));
+            return Err(not_served(&parts.method, parts.uri.path(), "Service Catalog answers POST / only"));
         }
         let operation = wire::operation_name(target.as_deref())?;
-        let body = Limited::new(body, MAX_REQUEST_BYTES)
-            .collect()
-            .await
-            .map_err(|error| ServiceError::new(ErrorCode::Serialization, format!("the request body: {error}")))?
-            .to_bytes();
+        let body = read_body(body).await?;
         operations::handle(emulator, operation, &body, &region).await
     }
     .await;
 
     let operation = target.as_deref().and_then(|target| target.strip_prefix(wire::TARGET_PREFIX)).unwrap_or("-");
+    // Strict mode's latency: the operation has run; only its answer is held back, as with a slow response.
+    let delay = emulator.delays().of(operation);
+    if !delay.is_zero() {
+        tracing::debug!(operation, delay_ms = delay.as_millis() as u64, "holding the answer back");
+        tokio::time::sleep(delay).await;
+    }
+    answer(outcome, &region, operation)
+}
+
+fn not_served(method: &Method, path: &str, what: &str) -> ServiceError {
+    ServiceError::new(ErrorCode::UnknownOperation, format!("{method} {path} is not served: {what}"))
+}
+
+async fn read_body(body: Incoming) -> Result<Bytes, ServiceError> {
+    Ok(Limited::new(body, MAX_REQUEST_BYTES)
+        .collect()
+        .await
+        .map_err(|error| ServiceError::new(ErrorCode::Serialization, format!("the request body: {error}")))?
+        .to_bytes())
+}
+
+/// The HTTP answer: the JSON body with status 200, or the error body with the error's status; AWS JSON 1.1 headers.
+fn answer(outcome: Result<serde_json::Value, ServiceError>, region: &str, operation: &str) -> Response<Full<Bytes>> {
     let (status, body) = match outcome {
         Ok(answer) => {
             tracing::info!(operation, %region, "200");

@@ -6,17 +6,27 @@ use std::time::SystemTime;
 
 use super::state::{
     Artifact, ArtifactRef, Catalog, IMPORTABLE_STACK_STATUSES, ImportPlan, ImportRequest, Product, ProductRef,
-    ProvisionedProduct, Record, RecordEnding, RecordStatus, RecordView, StackFacts,
+    ProvisionedProduct, Record, RecordEnding, RecordStatus, RecordView, StackFacts, TokenUse,
 };
 use crate::error::ServiceError;
 use crate::ids::new_id;
 
 impl Catalog {
     /// ImportAsProvisionedProduct, first half: the checks that need no stack. A known token replays its record
-    /// before anything else is looked at.
+    /// before anything else is looked at; with strict idempotency, only when the request is the one that used it.
     pub fn prepare_import(&self, request: &ImportRequest, now: SystemTime) -> Result<ImportPlan, ServiceError> {
-        if let Some(record) = self.import_tokens.get(request.idempotency_token.as_str()) {
-            return self.record(record, now).map(ImportPlan::Replay);
+        let token = request.idempotency_token.as_str();
+        if let Some(used) = self.import_tokens.get(token) {
+            if self.rules.strict_idempotency {
+                let differences = differing_members(&used.request, request);
+                if !differences.is_empty() {
+                    return Err(ServiceError::invalid_parameters(format!(
+                        "IdempotencyToken '{token}' was already used by an import with other parameters: {}",
+                        differences.join("; ")
+                    )));
+                }
+            }
+            return self.record(&used.record_id, now).map(ImportPlan::Replay);
         }
         let (_, artifact) = self.importable_artifact(request)?;
         Ok(ImportPlan::ReadStack { template_url: artifact.template_url.clone() })
@@ -89,7 +99,10 @@ impl Catalog {
             idempotency_token: request.idempotency_token.as_str().to_owned(),
             last_record_id: record.id.clone(),
         });
-        self.import_tokens.insert(request.idempotency_token.as_str().to_owned(), record.id.clone());
+        self.import_tokens.insert(
+            request.idempotency_token.as_str().to_owned(),
+            TokenUse { record_id: record.id.clone(), request: request.clone() },
+        );
         self.records.push(record.clone());
         // The service answers a new import with its record just created, whatever the step length.
         Ok(RecordView { record, status: RecordStatus::Created, updated: now })
@@ -108,6 +121,21 @@ impl Catalog {
         }
         Ok((product, artifact))
     }
+}
+
+/// The members in which `again` differs from the request that first used its idempotency token, each as
+/// "Member 'now' (first 'then')".
+fn differing_members(first: &ImportRequest, again: &ImportRequest) -> Vec<String> {
+    [
+        ("ProductId", first.product_id.as_str(), again.product_id.as_str()),
+        ("ProvisioningArtifactId", first.artifact_id.as_str(), again.artifact_id.as_str()),
+        ("ProvisionedProductName", first.name.as_str(), again.name.as_str()),
+        ("PhysicalId", first.physical_id.as_str(), again.physical_id.as_str()),
+    ]
+    .into_iter()
+    .filter(|(_, then, now)| then != now)
+    .map(|(member, then, now)| format!("{member} '{now}' (first '{then}')"))
+    .collect()
 }
 
 /// The stack rules of ImportAsProvisionedProduct: an importable status, and a root stack (nested stacks and
@@ -134,6 +162,7 @@ pub fn check_stack(stack: &StackFacts) -> Result<(), ServiceError> {
 mod tests {
     use super::*;
     use crate::catalog::fixtures::{STACK, STEP, facts, request, seeded, start};
+    use crate::catalog::state::CatalogRules;
     use crate::error::ErrorCode;
     use crate::search::PageRequest;
 
@@ -214,6 +243,51 @@ mod tests {
             start() + STEP * 2,
         );
         assert!(later.is_ok(), "{later:?}");
+    }
+
+    #[test]
+    fn strict_idempotency_refuses_a_known_token_with_other_parameters_and_replays_the_same_request() {
+        let (catalog, product, artifact) = seeded();
+        let mut catalog = catalog.with_rules(CatalogRules { strict_idempotency: true, ..CatalogRules::default() });
+        let first_request = request(&product, &artifact, "payments-api", STACK, "t1");
+        let first = catalog
+            .admit_import(
+                &first_request,
+                &facts(STACK, "CREATE_COMPLETE"),
+                RecordEnding::Succeeded,
+                "us-east-1",
+                start(),
+            )
+            .expect("first");
+
+        let renamed = request(&product, &artifact, "orders", STACK, "t1");
+        let error = catalog.prepare_import(&renamed, start() + STEP).expect_err("another name");
+        assert_eq!(error.code, ErrorCode::InvalidParameters);
+        assert!(error.message.contains("ProvisionedProductName 'orders' (first 'payments-api')"), "{}", error.message);
+        let other_stack = "arn:aws:cloudformation:us-east-1:111122223333:stack/orders/1";
+        let moved = catalog.admit_import(
+            &request(&product, &artifact, "payments-api", other_stack, "t1"),
+            &facts(other_stack, "CREATE_COMPLETE"),
+            RecordEnding::Succeeded,
+            "us-east-1",
+            start() + STEP,
+        );
+        let error = moved.expect_err("another stack");
+        assert!(error.message.contains("PhysicalId"), "{}", error.message);
+
+        let replay = catalog.prepare_import(&first_request, start() + STEP).expect("same request");
+        let ImportPlan::Replay(record) = replay else { panic!("expected a replay, got {replay:?}") };
+        assert_eq!(record.record.id, first.record.id);
+    }
+
+    #[test]
+    fn differing_members_name_each_changed_parameter() {
+        let first = request("prod-a", "pa-a", "payments-api", STACK, "t1");
+        assert!(differing_members(&first, &first.clone()).is_empty());
+        let other = "arn:aws:cloudformation:us-east-1:111122223333:stack/orders/1";
+        let changed = differing_members(&first, &request("prod-b", "pa-b", "orders", other, "t1"));
+        let members: Vec<_> = changed.iter().filter_map(|text| text.split(' ').next()).collect();
+        assert_eq!(members, ["ProductId", "ProvisioningArtifactId", "ProvisionedProductName", "PhysicalId"]);
     }
 
     #[test]

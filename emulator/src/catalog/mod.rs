@@ -19,8 +19,8 @@ mod fixtures;
 
 pub use import::check_stack;
 pub use state::{
-    Artifact, ArtifactRef, ArtifactUpdate, Catalog, Guidance, IMPORT_RECORD_TYPE, IMPORTABLE_STACK_STATUSES,
-    ImportPlan, ImportRequest, NewArtifact, NewProduct, PROVISIONED_PRODUCT_TYPE, Product, ProductRef,
-    ProvisionedProduct, ProvisionedProductView, Record, RecordEnding, RecordError, RecordStatus, RecordView,
-    SearchPage, StackFacts, TEMPLATE_ARTIFACT_TYPE,
+    Artifact, ArtifactRef, ArtifactUpdate, Catalog, CatalogRules, Guidance, IMPORT_RECORD_TYPE,
+    IMPORTABLE_STACK_STATUSES, ImportPlan, ImportRequest, NewArtifact, NewProduct, PROVISIONED_PRODUCT_TYPE, Product,
+    ProductRef, ProvisionedProduct, ProvisionedProductView, Record, RecordEnding, RecordError, RecordStatus,
+    RecordView, SearchPage, StackFacts, TEMPLATE_ARTIFACT_TYPE,
 };

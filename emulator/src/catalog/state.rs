@@ -225,6 +225,26 @@ pub enum ImportPlan {
     ReadStack { template_url: String },
 }
 
+/// The catalog's strict-mode rules. The default is the emulator's original, lenient behaviour: products are listed
+/// at once, a failed import removes its provisioned product, and a known idempotency token replays its record
+/// whatever else the request says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CatalogRules {
+    /// SearchProvisionedProducts lists a provisioned product only once this long has passed since it was created.
+    pub search_lag: Duration,
+    /// A failed import leaves its provisioned product in status ERROR (listed, its name and stack taken).
+    pub failed_import_keeps_name: bool,
+    /// A known idempotency token with another product, artifact, name or physical id is refused.
+    pub strict_idempotency: bool,
+}
+
+/// An accepted import's idempotency token: the record it made and the request that made it.
+#[derive(Debug, Clone)]
+pub(super) struct TokenUse {
+    pub(super) record_id: String,
+    pub(super) request: ImportRequest,
+}
+
 /// One page of SearchProvisionedProducts.
 #[derive(Debug, Clone)]
 pub struct SearchPage {
@@ -240,9 +260,10 @@ pub struct Catalog {
     pub(super) records: Vec<Record>,
     pub(super) product_tokens: HashMap<String, String>,
     pub(super) artifact_tokens: HashMap<String, (String, String)>,
-    pub(super) import_tokens: HashMap<String, String>,
+    pub(super) import_tokens: HashMap<String, TokenUse>,
     pub(super) record_step: Duration,
     pub(super) account_id: String,
+    pub(super) rules: CatalogRules,
 }
 
 impl Catalog {
@@ -256,6 +277,13 @@ impl Catalog {
             import_tokens: HashMap::new(),
             record_step,
             account_id: account_id.into(),
+            rules: CatalogRules::default(),
         }
+    }
+
+    /// The same catalog with strict-mode rules.
+    pub fn with_rules(mut self, rules: CatalogRules) -> Self {
+        self.rules = rules;
+        self
     }
 }

@@ -60,7 +60,7 @@ pub(super) fn describe_provisioning_artifact(
     };
     let catalog = emulator.catalog();
     let (_, artifact) = catalog.artifact(&product, &artifact)?;
-    answer(artifact_answer(artifact))
+    answer(artifact_answer(emulator, artifact))
 }
 
 /// A product named by id (checked as an identifier) or, failing that, by name.
@@ -113,10 +113,11 @@ pub(super) struct ArtifactOutput {
     status: &'static str,
 }
 
-pub(super) fn artifact_answer(artifact: &Artifact) -> ArtifactOutput {
+/// `Info.TemplateUrl` is the URL the artifact was created from, or its `https://` form in strict mode.
+pub(super) fn artifact_answer(emulator: &Emulator, artifact: &Artifact) -> ArtifactOutput {
     ArtifactOutput {
         provisioning_artifact_detail: artifact_detail(artifact),
-        info: HashMap::from([("TemplateUrl", artifact.template_url.clone())]),
+        info: HashMap::from([("TemplateUrl", emulator.reported_template_url(&artifact.template_url))]),
         status: "AVAILABLE",
     }
 }

@@ -143,7 +143,7 @@ pub(super) fn create_provisioning_artifact(
         input.idempotency_token.as_deref(),
         now,
     )?;
-    answer(artifact_answer(&artifact))
+    answer(artifact_answer(emulator, &artifact))
 }
 
 #[derive(Debug, Deserialize)]
@@ -179,7 +179,7 @@ pub(super) fn update_provisioning_artifact(
         &ArtifactRef::Id(artifact_id.as_str().to_owned()),
         update,
     )?;
-    answer(artifact_answer(&artifact))
+    answer(artifact_answer(emulator, &artifact))
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,18 +1,17 @@
-//! The `sc-emulator` program as a script runs it: the line it prints, an SDK call, SIGTERM.
+//! The `sc-emulator` program as a script runs it: the line it prints, an SDK call, SIGTERM, the strict switches.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_sdk_servicecatalog::operation::describe_record::DescribeRecordError;
 
 use crate::support::{sdk_client, service_error};
 
-#[tokio::test]
-async fn the_program_prints_its_address_serves_the_sdk_and_exits_cleanly_on_sigterm() {
-    // GIVEN the program started on a free port
+/// Starts the program with `args` and reads its startup line; the child and the endpoint it names.
+async fn spawn(args: &[&str]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sc-emulator"))
-        .args(["--port", "0", "--cloudformation-endpoint", "http://127.0.0.1:9", "--record-step-ms", "10"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -25,26 +24,81 @@ async fn the_program_prints_its_address_serves_the_sdk_and_exits_cleanly_on_sigt
     .await
     .expect("join")
     .expect("read line");
-    // THEN its first line names a loopback address
     let endpoint = line.trim().strip_prefix("listening on ").expect("listening line").to_owned();
-    assert!(endpoint.starts_with("http://127.0.0.1:"), "{line}");
+    (child, endpoint)
+}
+
+/// Sends SIGTERM and waits (at most 10 s) for the program to exit; its status.
+async fn terminate(mut child: Child) -> ExitStatus {
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "still running 10 s after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_program_prints_its_address_serves_the_sdk_and_exits_cleanly_on_sigterm() {
+    // GIVEN the program started on a free port
+    let (child, endpoint) =
+        spawn(&["--port", "0", "--cloudformation-endpoint", "http://127.0.0.1:9", "--record-step-ms", "10"]).await;
+    // THEN its first line names a loopback address
+    assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
 
     // AND it answers the SDK
     let error = sdk_client(&endpoint).describe_record().id("rec-doesnotexist1").send().await.expect_err("unknown");
     assert!(matches!(service_error(error), DescribeRecordError::ResourceNotFoundException(_)));
 
     // AND SIGTERM stops it with status 0
-    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
-    assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "still running 10 s after SIGTERM");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let status = terminate(child).await;
     assert!(status.success(), "{status:?}");
+}
+
+#[tokio::test]
+async fn the_program_takes_every_strict_switch_as_the_e2e_harness_passes_them() {
+    // GIVEN the program started with every strict-mode switch
+    let (child, endpoint) = spawn(&[
+        "--port",
+        "0",
+        "--cloudformation-endpoint",
+        "http://127.0.0.1:9",
+        "--search-lag-ms",
+        "1000",
+        "--failed-import-keeps-name",
+        "--strict-idempotency",
+        "--https-template-urls",
+        "--latency",
+        "DescribeRecord=300",
+        "--latency=SearchProvisionedProducts=1",
+    ])
+    .await;
+    // THEN the named operation holds back its answer, and another does not
+    let client = sdk_client(&endpoint);
+    let started = Instant::now();
+    let error = client.describe_record().id("rec-doesnotexist1").send().await.expect_err("unknown");
+    assert!(matches!(service_error(error), DescribeRecordError::ResourceNotFoundException(_)));
+    assert!(started.elapsed() >= Duration::from_millis(300), "{:?}", started.elapsed());
+    let started = Instant::now();
+    client.search_provisioned_products().send().await.expect("search");
+    assert!(started.elapsed() < Duration::from_millis(300), "{:?}", started.elapsed());
+    let status = terminate(child).await;
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn the_program_refuses_an_unknown_latency_operation() {
+    let output = Command::new(env!("CARGO_BIN_EXE_sc-emulator"))
+        .args(["--port", "0", "--cloudformation-endpoint", "http://127.0.0.1:9", "--latency", "ProvisionProduct=5"])
+        .output()
+        .expect("run sc-emulator");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("ProvisionProduct"));
+    assert!(output.stdout.is_empty(), "nothing may look like a listening line");
 }
 
 #[test]

@@ -9,5 +9,6 @@ mod import;
 mod records;
 mod search;
 mod seeding;
+mod strict;
 mod support;
 mod wire;

@@ -4,7 +4,7 @@
 use aws_sdk_servicecatalog::operation::describe_record::DescribeRecordError;
 use aws_sdk_servicecatalog::types::{ProvisionedProductStatus, RecordStatus};
 
-use crate::support::{OTHER_TEMPLATE_YAML, STEP, TEMPLATE_JSON, TEMPLATE_YAML, TestEnv, service_error};
+use crate::support::{OTHER_TEMPLATE_YAML, STEP, TEMPLATE_JSON, TEMPLATE_YAML, TestEnv, post_raw, service_error};
 
 #[tokio::test]
 async fn a_record_moves_from_created_to_in_progress_to_succeeded_one_step_apart() {
@@ -133,4 +133,68 @@ async fn an_unknown_record_is_resource_not_found() {
     let env = TestEnv::start().await;
     let error = env.client.describe_record().id("rec-doesnotexist1").send().await.expect_err("unknown");
     assert!(matches!(service_error(error), DescribeRecordError::ResourceNotFoundException(_)));
+}
+
+#[tokio::test]
+async fn describe_record_and_search_carry_every_member_the_function_reads_on_the_wire() {
+    // GIVEN a failed import whose provisioned product is kept in ERROR
+    let strict = sc_emulator::strict::StrictMode {
+        rules: sc_emulator::catalog::CatalogRules { failed_import_keeps_name: true, ..Default::default() },
+        ..Default::default()
+    };
+    let env = TestEnv::start_strict(strict).await;
+    let seeded = env.seed("payments", TEMPLATE_YAML).await;
+    let stack = env.aws.add_stack("payments-api", "CREATE_COMPLETE", OTHER_TEMPLATE_YAML);
+    let record = env.imported(&seeded, "payments-api", &stack, "t").await;
+    let record_id = record.record_id().expect("id").to_owned();
+    let addr = env.addr();
+    let call = |operation: &str, body: String| {
+        let target = format!("AWS242ServiceCatalogService.{operation}");
+        async move {
+            let (status, _, body) = post_raw(addr, Some(&target), &body).await;
+            assert_eq!(status, 200, "{body}");
+            serde_json::from_str::<serde_json::Value>(&body).expect("json")
+        }
+    };
+
+    for (moment, record_status, product_status) in
+        [("running", "CREATED", "UNDER_CHANGE"), ("ended", "FAILED", "ERROR")]
+    {
+        if moment == "ended" {
+            env.finish_records();
+        }
+        // THEN DescribeRecord has every member the function reads
+        let described = call("DescribeRecord", format!(r#"{{"Id":"{record_id}"}}"#)).await;
+        let detail = &described["RecordDetail"];
+        for member in [
+            "RecordType",
+            "Status",
+            "CreatedTime",
+            "UpdatedTime",
+            "ProductId",
+            "ProvisioningArtifactId",
+            "ProvisionedProductName",
+            "ProvisionedProductId",
+            "RecordErrors",
+        ] {
+            assert!(detail.get(member).is_some(), "{moment}: {member} missing from {detail}");
+        }
+        assert_eq!(detail["RecordType"], "IMPORT_PROVISIONED_PRODUCT");
+        assert_eq!(detail["Status"], record_status, "{moment}");
+        assert_eq!(detail["ProductId"], seeded.product_id.as_str());
+        assert_eq!(detail["ProvisioningArtifactId"], seeded.artifact_id.as_str());
+        assert_eq!(detail["ProvisionedProductName"], "payments-api");
+        let errors = detail["RecordErrors"].as_array().expect("a list");
+        assert_eq!(errors.len(), usize::from(moment == "ended"), "{moment}: {errors:?}");
+
+        // AND SearchProvisionedProducts has every member the function reads
+        let query = format!(r#"{{"Filters":{{"SearchQuery":["physicalId:{stack}"]}}}}"#);
+        let found = call("SearchProvisionedProducts", query).await;
+        let product = &found["ProvisionedProducts"][0];
+        assert_eq!(product["Status"], product_status, "{moment}");
+        assert_eq!(product["LastRecordId"], record_id.as_str());
+        assert_eq!(product["PhysicalId"], stack.as_str());
+        assert_eq!(product["Name"], "payments-api");
+        assert_eq!(product["Id"], detail["ProvisionedProductId"]);
+    }
 }

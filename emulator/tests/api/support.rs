@@ -25,6 +25,7 @@ use hyper_util::rt::TokioIo;
 use sc_emulator::clock::ManualClock;
 use sc_emulator::server::RunningServer;
 use sc_emulator::stacks::{CloudFormationStacks, cloudformation_client};
+use sc_emulator::strict::StrictMode;
 use sc_emulator::{Emulator, EmulatorConfig};
 use tokio::net::TcpListener;
 
@@ -236,17 +237,22 @@ pub struct TestEnv {
 
 impl TestEnv {
     pub async fn start() -> Self {
+        Self::start_strict(StrictMode::default()).await
+    }
+
+    /// An emulator with strict-mode switches.
+    pub async fn start_strict(strict: StrictMode) -> Self {
         let aws = FakeAws::start().await;
         let endpoint = aws.endpoint();
-        Self::with(aws, &endpoint).await
+        Self::with(aws, &endpoint, strict).await
     }
 
     /// An emulator reading stacks from `cloudformation` rather than from its fake AWS (which still serves templates).
     pub async fn start_reading(cloudformation: &str) -> Self {
-        Self::with(FakeAws::start().await, cloudformation).await
+        Self::with(FakeAws::start().await, cloudformation, StrictMode::default()).await
     }
 
-    async fn with(aws: FakeAws, cloudformation: &str) -> Self {
+    async fn with(aws: FakeAws, cloudformation: &str, strict: StrictMode) -> Self {
         let clock = Arc::new(ManualClock::starting_at(SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000)));
         let stacks = CloudFormationStacks::new(cloudformation_client(Some(cloudformation)).await);
         let emulator = Emulator::new(EmulatorConfig {
@@ -254,6 +260,7 @@ impl TestEnv {
             clock: clock.clone(),
             record_step: STEP,
             account_id: "123456789012".to_owned(),
+            strict,
         });
         let server = RunningServer::start(Arc::new(emulator), 0).await.expect("start emulator");
         let client = sdk_client(&server.endpoint());
@@ -354,11 +361,24 @@ pub fn service_error<E: std::fmt::Debug, R: std::fmt::Debug>(error: SdkError<E, 
 
 /// One raw HTTP exchange with the emulator, for wire-level checks the SDK hides.
 pub async fn post_raw(addr: SocketAddr, target: Option<&str>, body: &str) -> (u16, HashMap<String, String>, String) {
+    exchange(addr, Method::POST, "/", target, body).await
+}
+
+/// One raw HTTP exchange with any method and path (the emulator's control endpoint).
+pub async fn exchange(
+    addr: SocketAddr,
+    method: Method,
+    path: &str,
+    target: Option<&str>,
+    body: &str,
+) -> (u16, HashMap<String, String>, String) {
     let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let (mut sender, connection) =
         hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.expect("handshake");
     tokio::spawn(connection);
-    let mut request = Request::post("/")
+    let mut request = Request::builder()
+        .method(method)
+        .uri(path)
         .header(hyper::header::HOST, addr.to_string())
         .header(hyper::header::CONTENT_TYPE, "application/x-amz-json-1.1");
     if let Some(target) = target {
