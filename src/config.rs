@@ -1,6 +1,7 @@
 //! The function's configuration (docs/CONTRACT.md §2), read once at init. The only reader of `std::env`.
 
 use crate::routing::RoutingRule;
+use crate::url_allow::UrlAllowList;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {variable}: {problem}")]
@@ -36,6 +37,8 @@ pub struct Config {
     pub rules: Vec<RoutingRule>,
     pub dry_run: bool,
     pub accept_language: AcceptLanguage,
+    /// Where artifact templates may be read from (`TEMPLATE_URL_ALLOW`).
+    pub template_url_allow: UrlAllowList,
     /// Lambda sets `AWS_LAMBDA_LOG_FORMAT=JSON` when the function's LoggingConfig asks for JSON logs.
     pub json_logs: bool,
 }
@@ -81,6 +84,10 @@ impl Config {
             Some("zh") => AcceptLanguage::Zh,
             Some(other) => return Err(invalid("ACCEPT_LANGUAGE", format!("{other:?} is not en, jp or zh"))),
         };
+        let template_url_allow = match read("TEMPLATE_URL_ALLOW") {
+            Some(list) => UrlAllowList::parse(&list).map_err(|problem| invalid("TEMPLATE_URL_ALLOW", problem))?,
+            None => UrlAllowList::default(),
+        };
         let json_logs = read("AWS_LAMBDA_LOG_FORMAT").is_some_and(|format| format.eq_ignore_ascii_case("json"));
         Ok(Self {
             outcome_topic_arn,
@@ -90,6 +97,7 @@ impl Config {
             rules,
             dry_run,
             accept_language,
+            template_url_allow,
             json_logs,
         })
     }
@@ -159,6 +167,7 @@ mod tests {
         assert!(config.rules.is_empty());
         assert!(!config.dry_run);
         assert_eq!(config.accept_language, AcceptLanguage::En);
+        assert_eq!(config.template_url_allow.to_string(), "https://*.amazonaws.com:443,https://*.amazonaws.com.cn:443");
     }
 
     #[test]
@@ -179,6 +188,7 @@ mod tests {
             ("IMPORT_RULES", r#"[{"stackName":"payments-*","productId":"prod-abcdefghijklm"}]"#),
             ("DRY_RUN", "TRUE"),
             ("ACCEPT_LANGUAGE", "jp"),
+            ("TEMPLATE_URL_ALLOW", "http://127.0.0.1:*"),
         ])
         .unwrap();
         assert_eq!(config.outcome_topic_arn.as_deref(), Some("arn:aws:sns:us-east-1:111122223333:outcomes"));
@@ -187,6 +197,7 @@ mod tests {
         assert_eq!(config.rules.len(), 1);
         assert!(config.dry_run);
         assert_eq!(config.accept_language, AcceptLanguage::Jp);
+        assert!(config.template_url_allow.allows("http", "127.0.0.1", Some(4566)));
     }
 
     #[test]
@@ -201,6 +212,7 @@ mod tests {
             ("IMPORT_RULES", r#"[{"productId":"prod a"}]"#),
             ("DRY_RUN", "yes"),
             ("ACCEPT_LANGUAGE", "fr"),
+            ("TEMPLATE_URL_ALLOW", "127.0.0.1"),
         ] {
             let error = config(&[(variable, value)]).unwrap_err();
             assert_eq!(error.variable, variable, "{value}");

@@ -51,11 +51,13 @@ pub enum Reason {
     RecordFailed,
     ImportBusy,
     AwsError,
+    OutOfTime,
+    TemplateUrlRefused,
 }
 
 impl Reason {
     /// Every reason of docs/CONTRACT.md §3.
-    pub const ALL: [Reason; 21] = {
+    pub const ALL: [Reason; 23] = {
         use Reason::*;
         [
             RecordSucceeded,
@@ -79,6 +81,8 @@ impl Reason {
             RecordFailed,
             ImportBusy,
             AwsError,
+            OutOfTime,
+            TemplateUrlRefused,
         ]
     };
 
@@ -91,7 +95,9 @@ impl Reason {
             UnsupportedEvent | StatusNotEligible | NestedStack | StacksetInstance | AlreadyProvisioned | NoRoute
             | OptedOut | StackNotFound => OutcomeKind::Skipped,
             TemplateMismatch | ProductNotFound | ArtifactNotFound | ArtifactInactive | NameConflict
-            | InvalidRequest | AccessDenied | RecordFailed | ImportBusy | AwsError => OutcomeKind::Failed,
+            | InvalidRequest | AccessDenied | RecordFailed | ImportBusy | AwsError | OutOfTime | TemplateUrlRefused => {
+                OutcomeKind::Failed
+            }
         }
     }
 
@@ -119,6 +125,8 @@ impl Reason {
             RecordFailed => "RECORD_FAILED",
             ImportBusy => "IMPORT_BUSY",
             AwsError => "AWS_ERROR",
+            OutOfTime => "OUT_OF_TIME",
+            TemplateUrlRefused => "TEMPLATE_URL_REFUSED",
         }
     }
 }
@@ -178,7 +186,7 @@ mod tests {
         let contract = "RECORD_SUCCEEDED RECORD_IN_PROGRESS ELIGIBLE UNSUPPORTED_EVENT STATUS_NOT_ELIGIBLE NESTED_STACK \
                         STACKSET_INSTANCE ALREADY_PROVISIONED NO_ROUTE OPTED_OUT STACK_NOT_FOUND TEMPLATE_MISMATCH \
                         PRODUCT_NOT_FOUND ARTIFACT_NOT_FOUND ARTIFACT_INACTIVE NAME_CONFLICT INVALID_REQUEST \
-                        ACCESS_DENIED RECORD_FAILED IMPORT_BUSY AWS_ERROR";
+                        ACCESS_DENIED RECORD_FAILED IMPORT_BUSY AWS_ERROR OUT_OF_TIME TEMPLATE_URL_REFUSED";
         let codes: Vec<serde_json::Value> =
             Reason::ALL.iter().map(|reason| serde_json::to_value(reason).unwrap()).collect();
         let expected: Vec<serde_json::Value> = contract.split_whitespace().map(|code| json!(code)).collect();
@@ -205,5 +213,7 @@ mod tests {
         assert_eq!(Reason::NoRoute.outcome(), OutcomeKind::Skipped);
         assert_eq!(Reason::ImportBusy.outcome(), OutcomeKind::Failed);
         assert_eq!(Reason::TemplateMismatch.outcome(), OutcomeKind::Failed);
+        assert_eq!(Reason::OutOfTime.outcome(), OutcomeKind::Failed);
+        assert_eq!(Reason::TemplateUrlRefused.outcome(), OutcomeKind::Failed);
     }
 }

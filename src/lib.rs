@@ -21,3 +21,4 @@ pub mod record;
 pub mod routing;
 pub mod stack;
 pub mod text;
+pub mod url_allow;

@@ -3,10 +3,16 @@
 // The SDK clients and the runtime loop nest deep enough in `main`'s future to pass the default query depth.
 #![recursion_limit = "256"]
 
+// lambda_runtime turns a handler panic into an invocation error only when panics unwind; with `abort` one bad input
+// would kill the process. cargo-lambda builds with `abort` unless the release profile says otherwise (Cargo.toml).
+#[cfg(panic = "abort")]
+compile_error!("sc-stack-importer must be built with panic = \"unwind\" (see [profile.release] in Cargo.toml)");
+
 use std::time::Duration;
 
 use anyhow::Context;
 use aws_config::BehaviorVersion;
+use aws_config::timeout::TimeoutConfig;
 use lambda_runtime::{LambdaEvent, run, service_fn};
 use serde_json::Value;
 use tracing_subscriber::EnvFilter;
@@ -19,6 +25,20 @@ use sc_stack_importer::pipeline::{Pipeline, Settings};
 
 /// Time budget of an invocation whose Runtime API gave no deadline (local runs only; Lambda always gives one).
 const DEFAULT_BUDGET: Duration = Duration::from_secs(120);
+
+/// Kept free at the end of an invocation to publish the outcome and answer: an SNS and an EventBridge call, in
+/// parallel, each bounded by the operation timeout below.
+const PUBLISH_RESERVE: Duration = Duration::from_secs(8);
+
+/// Connect 3 s, an attempt 5 s, a whole operation (the SDK's three attempts with backoff) 7 s.
+fn sdk_timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .read_timeout(Duration::from_secs(5))
+        .operation_attempt_timeout(Duration::from_secs(5))
+        .operation_timeout(Duration::from_secs(7))
+        .build()
+}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
@@ -41,8 +61,9 @@ async fn main() -> anyhow::Result<()> {
         logs.without_time().init();
     }
 
-    // One load in the init phase; AWS_ENDPOINT_URL(_<SERVICE>) and AWS_REGION are honoured here.
-    let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    // One load in the init phase; AWS_ENDPOINT_URL(_<SERVICE>) and AWS_REGION are honoured here. Every call gets
+    // timeouts, so a hung connection cannot spend the invocation.
+    let aws = aws_config::defaults(BehaviorVersion::latest()).timeout_config(sdk_timeouts()).load().await;
     let sns =
         config.outcome_topic_arn.clone().map(|topic| SnsOutcomePublisher::new(aws_sdk_sns::Client::new(&aws), topic));
     let events = config.outcome_event_bus.clone().map(|bus| {
@@ -55,12 +76,14 @@ async fn main() -> anyhow::Result<()> {
     let handler = Handler {
         pipeline: Pipeline {
             accounts: OwnAccount::new(aws, config.accept_language),
-            templates: HttpTemplateFetcher::new().context("building the template HTTP client")?,
+            templates: HttpTemplateFetcher::new(config.template_url_allow)
+                .context("building the template HTTP client")?,
             settings: Settings {
                 tag_prefix: config.tag_prefix,
                 rules: config.rules,
                 dry_run: config.dry_run,
                 poll: PollSchedule::default(),
+                publish_reserve: PUBLISH_RESERVE,
             },
         },
         publisher: (sns, events),

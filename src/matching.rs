@@ -6,12 +6,16 @@ use cfn_template::{Difference, Template};
 
 use crate::decision::{Reason, Verdict};
 use crate::ids::{ArtifactId, ProductId};
-use crate::ports::{Missing, ProductVersions, StackReader, TemplateFetcher, VersionDetail, VersionsError};
+use crate::ports::{FetchError, Missing, ProductVersions, StackReader, TemplateFetcher, VersionDetail, VersionsError};
 use crate::routing::Route;
 use crate::stack::Stack;
 
 /// How many template differences an outcome message names per artifact.
 const DIFFERENCES_SHOWN: usize = 5;
+
+/// At most this many of a product's active artifacts are compared, newest first: each costs a describe and a
+/// template download, and a product may hold a hundred versions.
+pub const MAX_CANDIDATES: usize = 20;
 
 /// The result of comparing the stack's template with its candidate artifacts.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,7 +30,9 @@ pub struct NoMatch {
     pub product: ProductId,
     /// Whether the route named the one artifact to use (rather than "any active artifact of the product").
     pub pinned: bool,
-    /// Each candidate, newest first, with where its template differs from the stack's.
+    /// How many active artifacts the product has; only the newest `MAX_CANDIDATES` are tried.
+    pub active: usize,
+    /// Each candidate, newest first, with where its template differs from the stack's (at most `MAX_CANDIDATES`).
     pub tried: Vec<(ArtifactId, Vec<Difference>)>,
 }
 
@@ -42,10 +48,14 @@ impl NoMatch {
         let message = if self.pinned {
             format!("stack {} does not match artifact {}", stack.name(), mismatches.join(""))
         } else {
+            let which = if self.active > self.tried.len() {
+                format!("the {} newest of the {} active artifacts", self.tried.len(), self.active)
+            } else {
+                format!("the {} active artifacts", self.tried.len())
+            };
             format!(
-                "stack {} matches none of the {} active artifacts of product {} ({})",
+                "stack {} matches none of {which} of product {} ({})",
                 stack.name(),
-                self.tried.len(),
                 self.product,
                 mismatches.join(" | ")
             )
@@ -64,8 +74,8 @@ pub async fn find_artifact(
     route: &Route,
 ) -> Result<ArtifactMatch, Verdict> {
     let product = &route.product_id;
-    let candidates = match &route.provisioning_artifact_id {
-        Some(artifact) => vec![artifact.clone()],
+    let (candidates, active) = match &route.provisioning_artifact_id {
+        Some(artifact) => (vec![artifact.clone()], 1),
         None => active_artifacts(versions, product).await?,
     };
     let body = stacks.original_template(&stack.arn).await.map_err(Verdict::from)?;
@@ -88,19 +98,28 @@ pub async fn find_artifact(
     Ok(ArtifactMatch::NoMatch(NoMatch {
         product: product.clone(),
         pinned: route.provisioning_artifact_id.is_some(),
+        active,
         tried,
     }))
 }
 
-/// The product's active artifacts, newest first: the candidates of a route that names no artifact.
-async fn active_artifacts(versions: &impl ProductVersions, product: &ProductId) -> Result<Vec<ArtifactId>, Verdict> {
+/// The product's newest active artifacts, newest first — the candidates of a route that names no artifact — and how
+/// many active artifacts it has.
+async fn active_artifacts(
+    versions: &impl ProductVersions,
+    product: &ProductId,
+) -> Result<(Vec<ArtifactId>, usize), Verdict> {
     let mut artifacts = versions.list(product).await.map_err(|error| versions_failure(error, product, None))?;
     artifacts.retain(|artifact| artifact.active);
     if artifacts.is_empty() {
         return Err(Verdict::new(Reason::ArtifactInactive, format!("product {product} has no active artifact")));
     }
     artifacts.sort_by_key(|artifact| std::cmp::Reverse(artifact.created));
-    Ok(artifacts.into_iter().map(|artifact| artifact.id).collect())
+    if artifacts.len() > MAX_CANDIDATES {
+        tracing::warn!(%product, active = artifacts.len(), "comparing only the {MAX_CANDIDATES} newest active artifacts");
+    }
+    let active = artifacts.len();
+    Ok((artifacts.into_iter().take(MAX_CANDIDATES).map(|artifact| artifact.id).collect(), active))
 }
 
 /// One artifact, which must exist and be active to be imported as.
@@ -127,10 +146,10 @@ async fn artifact_template(templates: &impl TemplateFetcher, artifact: &VersionD
     };
     let body = templates.fetch(url).await.map_err(|error| {
         let message = format!("the template of artifact {} could not be read: {error}", artifact.id);
-        if error.retryable {
-            Verdict::retryable(Reason::AwsError, message)
-        } else {
-            Verdict::new(Reason::AwsError, message)
+        match error {
+            FetchError { refused: true, .. } => Verdict::new(Reason::TemplateUrlRefused, message),
+            FetchError { retryable: true, .. } => Verdict::retryable(Reason::AwsError, message),
+            FetchError { .. } => Verdict::new(Reason::AwsError, message),
         }
     })?;
     Template::parse(&body).map_err(|error| {

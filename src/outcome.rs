@@ -24,6 +24,16 @@ pub struct Trigger {
     pub id: String,
 }
 
+impl Trigger {
+    /// Event, message and request ids are a few dozen characters; whatever an input claims, an outcome carries at
+    /// most this many of it.
+    pub const MAX_ID_CHARS: usize = 128;
+
+    pub fn new(kind: TriggerKind, id: &str) -> Self {
+        Self { kind, id: crate::text::truncate(id, Self::MAX_ID_CHARS) }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StackInfo {
     /// Absent for a stack named only by name that DescribeStacks did not answer for.
@@ -76,6 +86,8 @@ pub struct Target {
 /// One stack's outcome. `outcome` is derived from `reason`, so the two can never disagree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
+    /// The same for the same decision about the same stack version (a retry's second publish), different otherwise.
+    pub id: String,
     pub verdict: Verdict,
     pub stack: Option<StackInfo>,
     pub target: Option<Target>,
@@ -117,8 +129,9 @@ impl Outcome {
 
 impl Serialize for Outcome {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("Outcome", 11)?;
+        let mut out = serializer.serialize_struct("Outcome", 12)?;
         out.serialize_field("schemaVersion", SCHEMA_VERSION)?;
+        out.serialize_field("id", &self.id)?;
         out.serialize_field("outcome", &self.kind())?;
         out.serialize_field("reason", &self.verdict.reason)?;
         out.serialize_field("message", &self.verdict.message)?;
@@ -156,6 +169,7 @@ mod tests {
 
     fn outcome(verdict: Verdict) -> Outcome {
         Outcome {
+            id: "0123456789abcdef0123456789abcdef".into(),
             verdict,
             stack: Some(StackInfo::from_arn(
                 &StackArn::parse("arn:aws:cloudformation:us-east-1:111122223333:stack/payments-api/id-1").unwrap(),
@@ -174,7 +188,7 @@ mod tests {
         let value = outcome(Verdict::new(Reason::NoRoute, "no route")).to_json();
         assert_eq!(
             value,
-            json!({"schemaVersion":"1","outcome":"SKIPPED","reason":"NO_ROUTE","message":"no route","retryable":false,
+            json!({"schemaVersion":"1","id":"0123456789abcdef0123456789abcdef","outcome":"SKIPPED","reason":"NO_ROUTE","message":"no route","retryable":false,
                    "stack":{"arn":"arn:aws:cloudformation:us-east-1:111122223333:stack/payments-api/id-1",
                             "name":"payments-api","status":"CREATE_COMPLETE","account":"111122223333","region":"us-east-1"},
                    "trigger":{"kind":"event","id":"ev-1"},"dryRun":false,"time":"2026-11-28T18:44:02Z"})
@@ -194,6 +208,7 @@ mod tests {
             status: RecordStatus::Succeeded,
             provisioned_product_id: Some(ProvisionedProductId::parse("pp-1").unwrap()),
             errors: vec![],
+            request: Default::default(),
         });
         let value = imported.to_json();
         assert_eq!(value["outcome"], "IMPORTED");

@@ -2,6 +2,9 @@
 //! free → match an artifact → plan or import → follow the record. Each step's rules live in its own module; this
 //! one only orders them. Every driver (a Lambda event, a queue record, a manual request) decides through `decide`.
 
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
 use crate::decision::{Reason, Verdict};
@@ -11,7 +14,7 @@ use crate::import::{self, PollSchedule};
 use crate::matching::{self, ArtifactMatch};
 use crate::outcome::{Outcome, StackInfo, Target, Trigger, now_rfc3339};
 use crate::ports::{Accounts, ImportOrder, Importer, StackReader, TemplateFetcher};
-use crate::provisioned;
+use crate::provisioned::{self, Held};
 use crate::record::Record;
 use crate::routing::{self, Route, RouteFields, RoutingRule};
 use crate::stack::{Stack, StackRef};
@@ -20,6 +23,10 @@ use crate::text::truncate;
 /// An outcome message longer than this is cut: outcomes travel as SNS messages and EventBridge details (256 KB each),
 /// and a message is a sentence, not a dump.
 const MAX_MESSAGE_CHARS: usize = 2000;
+
+/// A failed record's errors in an outcome: the first few, each cut to a sentence, whatever Service Catalog returned.
+const MAX_RECORD_ERRORS: usize = 20;
+const MAX_ERROR_CHARS: usize = 1000;
 
 /// What the pipeline is asked to do, and what asked.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,6 +65,9 @@ pub struct Settings {
     pub rules: Vec<RoutingRule>,
     pub dry_run: bool,
     pub poll: PollSchedule,
+    /// Kept free before the invocation's deadline to publish the outcome and answer: a stack not decided by then is
+    /// OUT_OF_TIME.
+    pub publish_reserve: Duration,
 }
 
 pub struct Pipeline<A, T> {
@@ -71,7 +81,8 @@ where
     A: Accounts + Sync,
     T: TemplateFetcher + Sync,
 {
-    /// Decides one work item. Never fails: whatever happens is an outcome.
+    /// Decides one work item before `deadline` less the time kept to publish. Never fails: whatever happens,
+    /// running out of time included, is an outcome.
     pub async fn decide(&self, item: WorkItem, deadline: Instant) -> Outcome {
         let mut draft = Draft::new(item.trigger, self.settings.dry_run);
         let verdict = match item.task {
@@ -85,7 +96,18 @@ where
             }
             Task::Import(request) => {
                 draft.dry_run = request.dry_run.unwrap_or(self.settings.dry_run);
-                self.import_one(&request, &mut draft, deadline).await.unwrap_or_else(|verdict| verdict)
+                draft.stack = Some(StackInfo::from_ref(&request.stack));
+                let decided_by = deadline.checked_sub(self.settings.publish_reserve).unwrap_or(deadline);
+                if Instant::now() >= decided_by {
+                    // Not started: no AWS call is begun that could not finish.
+                    out_of_time(&request.stack)
+                } else {
+                    let import = self.import_one(&request, &mut draft, deadline);
+                    match tokio::time::timeout_at(decided_by, import).await {
+                        Ok(decided) => decided.unwrap_or_else(|verdict| verdict),
+                        Err(_) => out_of_time(&request.stack),
+                    }
+                }
             }
         };
         draft.finish(verdict)
@@ -99,16 +121,21 @@ where
         draft: &mut Draft,
         deadline: Instant,
     ) -> Result<Verdict, Verdict> {
-        let prefix = &self.settings.tag_prefix;
-        draft.stack = Some(StackInfo::from_ref(&request.stack));
+        let (prefix, rules) = (&self.settings.tag_prefix, &self.settings.rules);
         let ports = self.accounts.open(&request.stack.scope()).await?;
         let stack = read_stack(&ports.stacks, &request.stack).await?;
-        draft.stack = Some(StackInfo::from_stack(&stack));
+        draft.read(&stack);
 
         eligibility::check(&stack, prefix)?;
-        provisioned::ensure_not_provisioned(&ports.provisioned, &stack).await?;
+        if let Some(holder) = provisioned::holder(&ports.provisioned, &ports.importer, &stack).await? {
+            let route = routing::resolve(&request.route, &stack, prefix, rules).ok().flatten();
+            return match holder.judge(&stack, route.as_ref()) {
+                Held::Follow(record) => Ok(self.follow(&ports.importer, record, &stack, draft, deadline).await),
+                Held::Settled(verdict, record) => Err(draft.rests_on(verdict, record)),
+            };
+        }
 
-        let route = routing::resolve(&request.route, &stack, prefix, &self.settings.rules)?
+        let route = routing::resolve(&request.route, &stack, prefix, rules)?
             .ok_or_else(|| routing::no_route(&stack, prefix))?;
         draft.target = Some(route.target());
         provisioned::ensure_name_free(&ports.provisioned, &route.provisioned_product_name, prefix).await?;
@@ -124,10 +151,31 @@ where
         }
 
         let record = ports.importer.import(&import_order(&stack, &route, artifact)).await.map_err(import::refused)?;
-        draft.record = Some(record.clone());
-        let record = import::follow(&ports.importer, record, &self.settings.poll, deadline).await;
-        Ok(draft.followed(record).verdict(stack.name().as_str(), &route.provisioned_product_name))
+        Ok(self.follow(&ports.importer, record, &stack, draft, deadline).await)
     }
+
+    /// Follows an import's record to its end or until the time to wait for it is spent.
+    async fn follow(
+        &self,
+        importer: &impl Importer,
+        record: Record,
+        stack: &Stack,
+        draft: &mut Draft,
+        deadline: Instant,
+    ) -> Verdict {
+        draft.import_of(&record);
+        let record = import::follow(importer, record, &self.settings.poll, deadline).await;
+        let name = draft.target.as_ref().map(|target| target.provisioned_product_name.to_string()).unwrap_or_default();
+        draft.followed(record).verdict(stack.name().as_str(), &name)
+    }
+}
+
+/// A stack whose decision did not finish before the invocation's time ran out: retryable, since nothing was decided.
+fn out_of_time(stack: &StackRef) -> Verdict {
+    Verdict::retryable(
+        Reason::OutOfTime,
+        format!("stack {} was not decided before the invocation's time ran out; a retry decides it", stack.as_str()),
+    )
 }
 
 /// The stack as it is now; a stack CloudFormation does not know is skipped.
@@ -140,7 +188,7 @@ async fn read_stack(stacks: &impl StackReader, stack: &StackRef) -> Result<Stack
 
 fn import_order(stack: &Stack, route: &Route, artifact: ArtifactId) -> ImportOrder {
     ImportOrder {
-        token: import::idempotency_token(stack, &route.product_id, &artifact),
+        token: import::idempotency_token(stack, &route.product_id, &artifact, &route.provisioned_product_name),
         product: route.product_id.clone(),
         artifact,
         name: route.provisioned_product_name.clone(),
@@ -166,13 +214,36 @@ struct Draft {
     trigger: Trigger,
     dry_run: bool,
     stack: Option<StackInfo>,
+    /// The stack version the decision is about (`LastUpdatedTime`/`CreationTime`), for the outcome's `id`.
+    version: Option<String>,
     target: Option<Target>,
     record: Option<Record>,
 }
 
 impl Draft {
     fn new(trigger: Trigger, dry_run: bool) -> Self {
-        Self { trigger, dry_run, stack: None, target: None, record: None }
+        Self { trigger, dry_run, stack: None, version: None, target: None, record: None }
+    }
+
+    fn read(&mut self, stack: &Stack) {
+        self.stack = Some(StackInfo::from_stack(stack));
+        self.version = Some(stack.changed_at.clone());
+    }
+
+    /// An import's record: the outcome's `record`, and its `target` when no route was resolved (a provisioned
+    /// product that already held the stack).
+    fn import_of(&mut self, record: &Record) {
+        let request = &record.request;
+        if self.target.is_none()
+            && let (Some(product), Some(name)) = (&request.product, &request.name)
+        {
+            self.target = Some(Target {
+                product_id: product.clone(),
+                provisioning_artifact_id: request.artifact.clone(),
+                provisioned_product_name: name.clone(),
+            });
+        }
+        self.record = Some(record.clone());
     }
 
     /// Keeps the record's latest state for the outcome, and hands it on.
@@ -180,16 +251,65 @@ impl Draft {
         self.record.insert(record)
     }
 
+    /// A final verdict and the record it rests on.
+    fn rests_on(&mut self, verdict: Verdict, record: Option<Record>) -> Verdict {
+        if let Some(record) = &record {
+            self.import_of(record);
+        }
+        verdict
+    }
+
     fn finish(self, mut verdict: Verdict) -> Outcome {
         verdict.message = truncate(&verdict.message, MAX_MESSAGE_CHARS);
+        let id = outcome_id(&self, &verdict);
+        let record = self.record.map(|mut record| {
+            record.errors.truncate(MAX_RECORD_ERRORS);
+            for error in &mut record.errors {
+                error.code = truncate(&error.code, MAX_ERROR_CHARS);
+                error.description = truncate(&error.description, MAX_ERROR_CHARS);
+            }
+            record
+        });
         Outcome {
+            id,
             verdict,
             stack: self.stack,
             target: self.target,
-            record: self.record,
+            record,
             trigger: self.trigger,
             dry_run: self.dry_run,
             time: now_rfc3339(),
         }
     }
+}
+
+/// The outcome's `id`: the same for the same decision about the same stack version, so that a subscriber drops a
+/// retry's second publish of it, and different for any other decision. A decision is its reason, target, record and
+/// dry run about one stack version; an outcome about no known stack is identified by what asked for it instead.
+fn outcome_id(draft: &Draft, verdict: &Verdict) -> String {
+    let stack = draft.stack.as_ref();
+    let about = match (stack.and_then(|stack| stack.arn.as_deref()), &draft.version) {
+        (Some(arn), Some(version)) => format!("{arn}\n{version}"),
+        _ => {
+            format!("{:?}\n{}\n{}", draft.trigger.kind, draft.trigger.id, stack.map(|s| s.name.as_str()).unwrap_or(""))
+        }
+    };
+    let target = draft.target.as_ref().map(|target| {
+        let artifact = target.provisioning_artifact_id.as_ref().map(|id| id.as_str()).unwrap_or("");
+        format!("{}\n{artifact}\n{}", target.product_id, target.provisioned_product_name)
+    });
+    let record = draft.record.as_ref().map(|record| record.id.to_string());
+    let parts = [
+        about.as_str(),
+        verdict.reason.as_str(),
+        if draft.dry_run { "dry-run" } else { "" },
+        target.as_deref().unwrap_or(""),
+        record.as_deref().unwrap_or(""),
+    ];
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part.as_bytes());
+    }
+    hasher.finalize().iter().take(16).map(|byte| format!("{byte:02x}")).collect()
 }

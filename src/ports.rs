@@ -150,6 +150,18 @@ pub trait Importer {
 pub struct FetchError {
     pub message: String,
     pub retryable: bool,
+    /// The URL is not one `TEMPLATE_URL_ALLOW` allows, so it was never requested.
+    pub refused: bool,
+}
+
+impl FetchError {
+    pub fn failed(message: impl Into<String>, retryable: bool) -> Self {
+        Self { message: message.into(), retryable, refused: false }
+    }
+
+    pub fn refused(message: impl Into<String>) -> Self {
+        Self { message: message.into(), retryable: false, refused: true }
+    }
 }
 
 /// Reads an artifact's template from the URL Service Catalog gives for it.

@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Serialize, Serializer};
 
 use crate::decision::{Reason, Verdict};
-use crate::ids::{ProvisionedProductId, ProvisionedProductName, RecordId};
+use crate::ids::{ArtifactId, ProductId, ProvisionedProductId, ProvisionedProductName, RecordId};
 
 /// `RecordDetail.Status`. `CREATED` and `IN_PROGRESS*` are still running; `SUCCEEDED` and `FAILED` are final.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,11 +76,35 @@ pub struct Record {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provisioned_product_id: Option<ProvisionedProductId>,
     pub errors: Vec<RecordError>,
+    /// What the record was a request for; not published (the outcome's `target` says it).
+    #[serde(skip)]
+    pub request: RecordRequest,
+}
+
+/// What a record says it was asked to do, as far as Service Catalog reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordRequest {
+    /// `RecordType`: `IMPORT_PROVISIONED_PRODUCT` for an import.
+    pub record_type: Option<String>,
+    pub product: Option<ProductId>,
+    pub artifact: Option<ArtifactId>,
+    pub name: Option<ProvisionedProductName>,
+    /// `CreatedTime`, epoch seconds.
+    pub created: Option<i64>,
+}
+
+impl RecordRequest {
+    /// The `RecordType` of ImportAsProvisionedProduct's records.
+    pub const IMPORT: &'static str = "IMPORT_PROVISIONED_PRODUCT";
+
+    pub fn is_import(&self) -> bool {
+        self.record_type.as_deref() == Some(Self::IMPORT)
+    }
 }
 
 impl Record {
     /// What the record in its latest known state means for the stack.
-    pub fn verdict(&self, stack_name: &str, provisioned_product: &ProvisionedProductName) -> Verdict {
+    pub fn verdict(&self, stack_name: &str, provisioned_product: &str) -> Verdict {
         match &self.status {
             RecordStatus::Succeeded => Verdict::new(
                 Reason::RecordSucceeded,
@@ -95,10 +119,12 @@ impl Record {
                 let detail = if errors.is_empty() { "no error given".to_owned() } else { errors.join("; ") };
                 Verdict::new(Reason::RecordFailed, format!("import record {} failed: {detail}", self.id))
             }
-            status => Verdict::new(
+            // Retryable: Service Catalog carries on, and the next attempt follows the same record to its end.
+            status => Verdict::retryable(
                 Reason::RecordInProgress,
                 format!(
-                    "import record {} was still {status} when the invocation's time ran out; Service Catalog carries on",
+                    "import record {} was still {status} when the invocation's time ran out; Service Catalog carries \
+                     on, and a retry follows it",
                     self.id
                 ),
             ),
@@ -119,22 +145,24 @@ mod tests {
                 .iter()
                 .map(|(code, description)| RecordError { code: code.to_string(), description: description.to_string() })
                 .collect(),
+            request: RecordRequest::default(),
         }
     }
 
-    fn name() -> ProvisionedProductName {
-        ProvisionedProductName::parse("p").unwrap()
+    fn name() -> &'static str {
+        "p"
     }
 
     #[test]
     fn record_states_map_to_outcome_reasons() {
-        assert_eq!(record("SUCCEEDED", &[]).verdict("s", &name()).reason, Reason::RecordSucceeded);
-        assert_eq!(record("IN_PROGRESS", &[]).verdict("s", &name()).reason, Reason::RecordInProgress);
-        assert_eq!(record("IN_PROGRESS_IN_ERROR", &[]).verdict("s", &name()).reason, Reason::RecordInProgress);
-        let failed = record("FAILED", &[("InvalidTemplate", "bad")]).verdict("s", &name());
+        assert_eq!(record("SUCCEEDED", &[]).verdict("s", name()).reason, Reason::RecordSucceeded);
+        assert_eq!(record("IN_PROGRESS", &[]).verdict("s", name()).reason, Reason::RecordInProgress);
+        assert_eq!(record("IN_PROGRESS_IN_ERROR", &[]).verdict("s", name()).reason, Reason::RecordInProgress);
+        let failed = record("FAILED", &[("InvalidTemplate", "bad")]).verdict("s", name());
         assert_eq!(failed.reason, Reason::RecordFailed);
         assert!(failed.message.contains("InvalidTemplate: bad"), "{}", failed.message);
         assert!(!failed.retryable);
+        assert!(record("IN_PROGRESS", &[]).verdict("s", name()).retryable, "a retry follows the record");
     }
 
     #[test]

@@ -191,6 +191,11 @@ impl Stack {
     pub fn tag(&self, key: &str) -> Option<&str> {
         self.tags.get(key).map(String::as_str)
     }
+
+    /// The whole seconds of `changed_at` (`<epoch seconds>.<nanoseconds>`), when it has that form.
+    pub fn changed_secs(&self) -> Option<i64> {
+        self.changed_at.split('.').next()?.parse().ok()
+    }
 }
 
 #[cfg(test)]

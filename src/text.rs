@@ -1,4 +1,5 @@
-//! Text that goes into messages and published fields: cut to a size without splitting a character.
+//! Text helpers: cutting what goes into messages and published fields to a size without splitting a character, and
+//! the shell-style globs of routing rules and URL allow-lists.
 
 /// Cuts a string to `max_chars` characters, marking the cut with `…`.
 pub fn truncate(text: &str, max_chars: usize) -> String {
@@ -6,6 +7,36 @@ pub fn truncate(text: &str, max_chars: usize) -> String {
         Some((index, _)) => format!("{}…", &text[..index]),
         None => text.to_owned(),
     }
+}
+
+/// Shell-style glob over the whole text: `*` any run (also empty), `?` exactly one character; case-sensitive.
+pub fn glob_matches(pattern: &str, text: &str) -> bool {
+    let pattern: Vec<char> = pattern.chars().collect();
+    let text: Vec<char> = text.chars().collect();
+    let (mut p, mut t) = (0, 0);
+    // Where the last `*` was, and the text position it currently stands for up to: linear backtracking.
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pattern.get(p) {
+            Some('*') => {
+                star = Some((p, t));
+                p += 1;
+            }
+            Some(&c) if c == '?' || c == text[t] => {
+                p += 1;
+                t += 1;
+            }
+            _ => match star {
+                Some((star_p, star_t)) => {
+                    p = star_p + 1;
+                    t = star_t + 1;
+                    star = Some((star_p, star_t + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|&c| c == '*')
 }
 
 #[cfg(test)]
@@ -16,5 +47,23 @@ mod tests {
     fn truncation_never_splits_a_character() {
         assert_eq!(truncate("ééé", 2), "éé…");
         assert_eq!(truncate("ab", 5), "ab");
+    }
+
+    #[test]
+    fn globs_match_whole_names() {
+        assert!(glob_matches("payments-*", "payments-api"));
+        assert!(glob_matches("*", ""));
+        assert!(glob_matches("a?c", "abc"));
+        assert!(!glob_matches("a?c", "ac"));
+        assert!(glob_matches("*-api-*", "x-api-y-api-z"));
+        assert!(!glob_matches("payments", "payments-api"));
+        assert!(!glob_matches("Payments-*", "payments-api"));
+        assert!(glob_matches("a**b", "ab"));
+    }
+
+    #[test]
+    fn a_pathological_glob_finishes_quickly() {
+        let text = "a".repeat(2000);
+        assert!(!glob_matches(&format!("{}b", "*a".repeat(50)), &text));
     }
 }

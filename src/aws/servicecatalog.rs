@@ -13,7 +13,7 @@ use crate::ports::{
     ImportError, ImportOrder, Importer, Missing, ProductVersion, ProductVersions, ProvisionedProduct,
     ProvisionedProducts, ServiceFailure, VersionDetail, VersionsError,
 };
-use crate::record::{Record, RecordError, RecordStatus};
+use crate::record::{Record, RecordError, RecordRequest, RecordStatus};
 use crate::stack::StackArn;
 
 /// SearchProvisionedProducts pages hold at most 100 products; a physical id or a name matches very few, so more
@@ -250,5 +250,12 @@ fn record(detail: Option<&RecordDetail>, operation: &'static str) -> Result<Reco
                 description: error.description().unwrap_or_default().to_owned(),
             })
             .collect(),
+        request: RecordRequest {
+            record_type: detail.record_type().map(str::to_owned),
+            product: detail.product_id().and_then(|id| ProductId::parse(id).ok()),
+            artifact: detail.provisioning_artifact_id().and_then(|id| ArtifactId::parse(id).ok()),
+            name: detail.provisioned_product_name().and_then(|name| ProvisionedProductName::parse(name).ok()),
+            created: detail.created_time().map(|time| time.secs()),
+        },
     })
 }

@@ -16,6 +16,8 @@ pub const STACK_EVENT_SOURCE: &str = "aws.cloudformation";
 pub const STACK_EVENT_DETAIL_TYPE: &str = "CloudFormation Stack Status Change";
 /// More imports than this in one manual request are refused whole: each import can take minutes to follow.
 pub const MAX_MANUAL_IMPORTS: usize = 50;
+/// The largest batch an SQS event source mapping delivers; a direct invocation claiming more is not from SQS.
+pub const MAX_QUEUE_RECORDS: usize = 10_000;
 
 /// One invocation's payload, by shape.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,15 +50,15 @@ impl Invocation {
                 if let Some(records) = object.remove("Records") {
                     Invocation::Queue(queue_items(records))
                 } else if object.contains_key("source") || object.contains_key("detail-type") {
-                    let trigger_id = object.get("id").and_then(Value::as_str).unwrap_or(request_id).to_owned();
-                    let trigger = Trigger { kind: TriggerKind::Event, id: trigger_id };
+                    let trigger_id = object.get("id").and_then(Value::as_str).unwrap_or(request_id);
+                    let trigger = Trigger::new(TriggerKind::Event, trigger_id);
                     Invocation::StackEvent(WorkItem { trigger, task: event_task(Value::Object(object)) })
                 } else {
                     Invocation::Manual(manual_items(object, request_id))
                 }
             }
             other => {
-                let trigger = Trigger { kind: TriggerKind::Manual, id: request_id.to_owned() };
+                let trigger = Trigger::new(TriggerKind::Manual, request_id);
                 let message =
                     format!("the payload is a JSON {}, not an object (docs/CONTRACT.md §1)", json_type(&other));
                 Invocation::Manual(vec![WorkItem { trigger, task: Task::Invalid { stack: None, message } }])
@@ -101,12 +103,20 @@ fn event_task(event: Value) -> Task {
 
 /// Shape (b): every record of an SQS batch, each with the id to report back in `batchItemFailures`.
 fn queue_items(records: Value) -> Vec<QueueItem> {
-    let Value::Array(records) = records else {
-        let item = WorkItem {
-            trigger: Trigger { kind: TriggerKind::Queue, id: String::new() },
-            task: Task::Invalid { stack: None, message: "`Records` is not a list".into() },
-        };
-        return vec![QueueItem { message_id: String::new(), item }];
+    let refuse = |message: String| {
+        let item =
+            WorkItem { trigger: Trigger::new(TriggerKind::Queue, ""), task: Task::Invalid { stack: None, message } };
+        vec![QueueItem { message_id: String::new(), item }]
+    };
+    let records = match records {
+        Value::Array(records) if records.len() > MAX_QUEUE_RECORDS => {
+            return refuse(format!(
+                "`Records` holds {} records; an SQS batch holds at most {MAX_QUEUE_RECORDS}",
+                records.len()
+            ));
+        }
+        Value::Array(records) => records,
+        _ => return refuse("`Records` is not a list".into()),
     };
     records
         .into_iter()
@@ -121,7 +131,7 @@ fn queue_items(records: Value) -> Vec<QueueItem> {
                 Some(Value::String(body)) => body_task(body),
                 _ => Task::Invalid { stack: None, message: "the SQS record has no string body".into() },
             };
-            let trigger = Trigger { kind: TriggerKind::Queue, id: message_id.clone() };
+            let trigger = Trigger::new(TriggerKind::Queue, &message_id);
             QueueItem { message_id, item: WorkItem { trigger, task } }
         })
         .collect()
@@ -148,7 +158,7 @@ fn body_task(body: &str) -> Task {
 
 /// Shape (c): one request, or `{"imports": [...]}` with an optional batch-wide `dryRun`.
 fn manual_items(mut object: Map<String, Value>, request_id: &str) -> Vec<WorkItem> {
-    let item = |task| WorkItem { trigger: Trigger { kind: TriggerKind::Manual, id: request_id.to_owned() }, task };
+    let item = |task| WorkItem { trigger: Trigger::new(TriggerKind::Manual, request_id), task };
     let Some(imports) = object.remove("imports") else {
         return vec![item(manual_task(object, None))];
     };
@@ -380,6 +390,20 @@ mod tests {
             let task = single(Invocation::parse(request.clone(), "req")).task;
             assert!(matches!(task, Task::Invalid { .. }), "{request} gave {task:?}");
         }
+    }
+
+    #[test]
+    fn an_oversized_queue_batch_and_an_oversized_event_id_are_bounded() {
+        let records: Vec<Value> =
+            (0..=MAX_QUEUE_RECORDS).map(|i| json!({"messageId":format!("m-{i}"),"body":"{}"})).collect();
+        let Invocation::Queue(items) = Invocation::parse(json!({"Records":records}), "req") else { panic!() };
+        assert_eq!(items.len(), 1);
+        assert!(matches!(&items[0].item.task, Task::Invalid { message, .. } if message.contains("at most 10000")));
+
+        let mut event = stack_event(json!({"stack-id":ARN}));
+        event["id"] = json!("e".repeat(100_000));
+        let item = single(Invocation::parse(event, "req"));
+        assert!(item.trigger.id.chars().count() <= Trigger::MAX_ID_CHARS + 1, "{}", item.trigger.id.len());
     }
 
     #[test]

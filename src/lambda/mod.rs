@@ -5,6 +5,7 @@
 pub mod deadline;
 pub mod init_error;
 pub mod input;
+pub mod metrics;
 
 use std::time::Duration;
 
@@ -52,6 +53,11 @@ where
     /// Answers one invocation, following each shape's delivery rules (docs/CONTRACT.md §1).
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, HandlerError> {
         let deadline = Instant::now() + deadline::time_left(&event.context, self.default_budget);
+        #[cfg(feature = "panic-probe")]
+        #[allow(clippy::panic)]
+        if event.payload.get("panicProbe") == Some(&Value::Bool(true)) {
+            panic!("panic probe: a handler panic, as the end-to-end suite asks for");
+        }
         match Invocation::parse(event.payload, &event.context.request_id) {
             // Lambda retries an async event that returned an error, then sends it to the on-failure destination.
             Invocation::StackEvent(item) => {
@@ -92,9 +98,10 @@ where
         }
     }
 
-    /// Decides one item and publishes its outcome.
+    /// Decides one item and publishes its outcome, both before the deadline.
     async fn settle(&self, item: WorkItem, deadline: Instant) -> (Outcome, Result<(), PublishError>) {
         let outcome = self.pipeline.decide(item, deadline).await;
+        metrics::record(&outcome);
         tracing::info!(
             outcome = outcome.kind().as_str(),
             reason = outcome.reason().as_str(),
@@ -104,7 +111,14 @@ where
             message = %outcome.verdict.message,
             "decided"
         );
-        let published = self.publisher.publish(&outcome).await;
+        // A publish still running at the deadline fails the item, so it is retried rather than lost to a timeout.
+        let published = match tokio::time::timeout_at(deadline, self.publisher.publish(&outcome)).await {
+            Ok(published) => published,
+            Err(_) => Err(PublishError {
+                destination: "every destination".into(),
+                message: "the invocation's time ran out while publishing".into(),
+            }),
+        };
         if let Err(error) = &published {
             tracing::error!(stack = outcome.stack_label(), %error, "outcome not published");
         }

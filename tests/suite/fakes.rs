@@ -2,13 +2,14 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde_json::Value;
 
 use sc_stack_importer::ids::{ArtifactId, ProductId, ProvisionedProductId, ProvisionedProductName, RecordId, Scope};
 use sc_stack_importer::outcome::Outcome;
 use sc_stack_importer::ports::*;
-use sc_stack_importer::record::{Record, RecordError, RecordStatus};
+use sc_stack_importer::record::{Record, RecordError, RecordRequest, RecordStatus};
 use sc_stack_importer::stack::{Stack, StackArn, StackRef, StackStatus};
 
 pub const ARN: &str =
@@ -25,6 +26,9 @@ pub fn event_file(name: &str) -> Value {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
+
+/// When the fakes' stacks were last changed (epoch seconds); their imports are recorded after it.
+pub const CREATED_AT: i64 = 1_795_891_400;
 
 pub fn stack(arn: &str, status: &str, tags: &[(&str, &str)]) -> Stack {
     Stack {
@@ -78,11 +82,15 @@ pub struct FakeStacks {
     pub(crate) calls: Calls,
     pub(crate) stacks: Arc<Mutex<HashMap<String, (Stack, String)>>>,
     pub(crate) failures: Arc<Mutex<VecDeque<ServiceFailure>>>,
+    /// How long DescribeStacks takes to answer.
+    pub(crate) latency: Arc<Mutex<Duration>>,
 }
 
 impl StackReader for FakeStacks {
     async fn describe(&self, stack: &StackRef) -> Result<Option<Stack>, ServiceFailure> {
         self.calls.log(format!("DescribeStacks {}", stack.as_str()));
+        let latency = *self.latency.lock().unwrap();
+        tokio::time::sleep(latency).await;
         if let Some(failure) = next(&self.failures) {
             return Err(failure);
         }
@@ -114,6 +122,16 @@ impl FakeProvisioned {
     /// Forgets every provisioned product, as a search index that has not caught up yet would.
     pub fn clear(&self) {
         self.products.lock().unwrap().clear();
+    }
+
+    /// Lists (or updates) the provisioned product that the import `order` makes, with its status and last record.
+    fn hold(&self, order: &ImportOrder, record: &RecordId, status: &str) {
+        let mut listed = self.products.lock().unwrap();
+        listed.retain(|product| product.physical_id.as_deref() != Some(order.stack.as_str()));
+        let mut product = provisioned_product("pp-1", order.name.as_str(), order.stack.as_str());
+        product.status = Some(status.into());
+        product.last_record_id = Some(record.clone());
+        listed.push(product);
     }
 
     fn search(
@@ -200,7 +218,20 @@ impl FakeImporter {
 
     fn record(&self, id: RecordId, status: RecordStatus) -> Record {
         let errors = if status == RecordStatus::Failed { self.errors.lock().unwrap().clone() } else { vec![] };
-        Record { id, status, provisioned_product_id: Some(ProvisionedProductId::parse("pp-1").unwrap()), errors }
+        let order = self.orders.lock().unwrap().last().cloned();
+        Record {
+            id,
+            status,
+            provisioned_product_id: Some(ProvisionedProductId::parse("pp-1").unwrap()),
+            errors,
+            request: RecordRequest {
+                record_type: Some(RecordRequest::IMPORT.into()),
+                product: order.as_ref().map(|order| order.product.clone()),
+                artifact: order.as_ref().map(|order| order.artifact.clone()),
+                name: order.as_ref().map(|order| order.name.clone()),
+                created: Some(CREATED_AT + 10),
+            },
+        }
     }
 }
 
@@ -215,19 +246,22 @@ impl Importer for FakeImporter {
         let mut tokens = self.records_by_token.lock().unwrap();
         let next_id = RecordId::parse(&format!("rec-{}", tokens.len() + 1)).unwrap();
         let id = tokens.entry(order.token.clone()).or_insert(next_id).clone();
+        // Service Catalog lists the provisioned product as soon as the import is accepted, under change.
+        self.provisioned.hold(order, &id, "UNDER_CHANGE");
         Ok(self.record(id, RecordStatus::Created))
     }
 
     async fn record(&self, id: &RecordId) -> Result<Record, ServiceFailure> {
         self.calls.log(format!("DescribeRecord {id}"));
         let status = self.next_status();
-        if status == RecordStatus::Succeeded
-            && let Some(order) = self.orders.lock().unwrap().last()
-        {
-            let mut listed = self.provisioned.products.lock().unwrap();
-            if !listed.iter().any(|p| p.physical_id.as_deref() == Some(order.stack.as_str())) {
-                listed.push(provisioned_product("pp-1", order.name.as_str(), order.stack.as_str()));
-            }
+        let settled = match status {
+            RecordStatus::Succeeded => Some("AVAILABLE"),
+            // A failed import leaves its provisioned product in ERROR, holding the name and the stack.
+            RecordStatus::Failed => Some("ERROR"),
+            _ => None,
+        };
+        if let (Some(settled), Some(order)) = (settled, self.orders.lock().unwrap().last()) {
+            self.provisioned.hold(order, id, settled);
         }
         Ok(self.record(id.clone(), status))
     }
@@ -242,12 +276,7 @@ pub struct FakeTemplates {
 impl TemplateFetcher for FakeTemplates {
     async fn fetch(&self, url: &str) -> Result<String, FetchError> {
         self.calls.log(format!("GET {url}"));
-        self.urls
-            .lock()
-            .unwrap()
-            .get(url)
-            .cloned()
-            .unwrap_or(Err(FetchError { message: "404 Not Found".into(), retryable: false }))
+        self.urls.lock().unwrap().get(url).cloned().unwrap_or(Err(FetchError::failed("404 Not Found", false)))
     }
 }
 

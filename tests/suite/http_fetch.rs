@@ -1,5 +1,6 @@
 //! `HttpTemplateFetcher` against a one-connection HTTP/1.1 server on 127.0.0.1: statuses, size cap, encoding, schemes,
-//! transport failures, and that a pre-signed URL's credentials never reach an error message.
+//! transport failures, the allow-list, redirects, and that a pre-signed URL's credentials never reach an error
+//! message.
 
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use tokio::time::timeout;
 use sc_stack_importer::aws::HttpTemplateFetcher;
 use sc_stack_importer::aws::http::MAX_TEMPLATE_BYTES;
 use sc_stack_importer::ports::{FetchError, TemplateFetcher};
+use sc_stack_importer::url_allow::UrlAllowList;
 
 const TEMPLATE: &str = "AWSTemplateFormatVersion: '2010-09-09'\nResources: {}\n";
 
@@ -97,8 +99,9 @@ fn response(status: &str, body: &[u8]) -> Vec<u8> {
     bytes
 }
 
+/// Allowed: the test servers on 127.0.0.1, any port. Not allowed: everything else, 127.0.0.2 included.
 fn fetcher() -> HttpTemplateFetcher {
-    HttpTemplateFetcher::new().unwrap()
+    HttpTemplateFetcher::new(UrlAllowList::parse("http://127.0.0.1:*").unwrap()).unwrap()
 }
 
 /// Fetches with a bound: a fetcher that hangs fails the test instead of stalling it.
@@ -305,4 +308,42 @@ async fn an_oversize_or_garbled_answer_does_not_reveal_the_query_string() {
     for error in [garbled, oversize, refused_scheme] {
         assert!(!error.message.contains("secret"), "{error}");
     }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Where a template may come from
+// ---------------------------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_host_nobody_allowed_is_never_requested() {
+    // GIVEN a server on 127.0.0.2, a host that stands for "a host nobody allowed" (the allow-list names 127.0.0.1)
+    let listener = TcpListener::bind("127.0.0.2:0").await.unwrap();
+    let url = format!("http://{}/templates/app.yaml?X-Amz-Signature=abc", listener.local_addr().unwrap());
+    // WHEN the fetcher is asked for its URL
+    let error = fetch(&url).await.unwrap_err();
+    // THEN it is refused as not allowed, names the allow-list, keeps the query out, and nothing connected
+    assert!(error.refused && !error.retryable, "{error:?}");
+    assert!(error.message.contains("TEMPLATE_URL_ALLOW") && error.message.contains("http://127.0.0.1:*"), "{error}");
+    assert!(!error.message.contains("X-Amz-Signature"), "{error}");
+    let accepted = timeout(Duration::from_millis(300), listener.accept()).await;
+    assert!(accepted.is_err(), "the refused host was connected to");
+}
+
+#[tokio::test]
+async fn https_is_not_allowed_where_only_http_is() {
+    let error = fetch("https://127.0.0.1:9/templates/app.yaml").await.unwrap_err();
+    assert!(error.refused, "{error:?}");
+}
+
+#[tokio::test]
+async fn a_redirect_is_not_followed() {
+    // GIVEN an allowed URL that redirects to a host nobody allowed
+    let redirect = b"HTTP/1.1 302 Found\r\nlocation: http://127.0.0.2:9/elsewhere\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+    let (base, server) = serve_once(Reply::Raw(redirect.to_vec())).await;
+    // WHEN it is fetched
+    let error = fetch(&format!("{base}/templates/app.yaml")).await.unwrap_err();
+    // THEN the redirect is the answer, final, and only the allowed URL was requested
+    assert!(!error.retryable && !error.refused, "{error:?}");
+    assert!(error.message.contains("302") && error.message.contains("redirects are not followed"), "{error}");
+    assert_eq!(served(server).await.request_line, "GET /templates/app.yaml HTTP/1.1");
 }

@@ -13,7 +13,7 @@ use sc_stack_importer::import::PollSchedule;
 use sc_stack_importer::lambda::{Handler, HandlerError};
 use sc_stack_importer::outcome::Outcome;
 use sc_stack_importer::pipeline::{Pipeline, Settings};
-use sc_stack_importer::ports::{AccountPorts, FailureKind, ImportError, ImportOrder, ProvisionedProduct};
+use sc_stack_importer::ports::{AccountPorts, FailureKind, FetchError, ImportError, ImportOrder, ProvisionedProduct};
 use sc_stack_importer::record::RecordError;
 use sc_stack_importer::routing::RoutingRule;
 use sc_stack_importer::stack::Stack;
@@ -110,6 +110,21 @@ impl World {
         self
     }
 
+    /// Every DescribeStacks takes this long.
+    pub fn slow_describe(self, latency: Duration) -> Self {
+        *self.stacks.latency.lock().unwrap() = latency;
+        self
+    }
+
+    /// The template URL of every artifact is refused as not allowed (TEMPLATE_URL_ALLOW).
+    pub fn refusing_template_urls(self) -> Self {
+        for answer in self.templates.urls.lock().unwrap().values_mut() {
+            *answer =
+                Err(FetchError::refused("template URL https://templates.example is not allowed by TEMPLATE_URL_ALLOW"));
+        }
+        self
+    }
+
     /// The next SearchProvisionedProducts fails so.
     pub fn failing_search(self, kind: FailureKind, code: &str) -> Self {
         self.provisioned.failures.lock().unwrap().push_back(failure(kind, "SearchProvisionedProducts", code));
@@ -141,7 +156,7 @@ impl World {
 
     // -- acting ---------------------------------------------------------------------------------------------------
 
-    /// The function as `main` wires it, over this world's fakes; polls start at 0.5 s and back off to 5 s.
+    /// The function as `main` wires it, over this world's fakes.
     pub fn handler(&self) -> FakeHandler {
         let accounts = FakeAccounts {
             ports: AccountPorts {
@@ -157,11 +172,8 @@ impl World {
             tag_prefix: "sc-import:".into(),
             rules: RoutingRule::parse_all(&self.rules).unwrap(),
             dry_run: self.dry_run,
-            poll: PollSchedule {
-                first_delay: Duration::from_millis(500),
-                max_delay: Duration::from_secs(5),
-                safety_margin: Duration::from_secs(10),
-            },
+            poll: PollSchedule::default(),
+            publish_reserve: Duration::from_secs(8),
         };
         Handler {
             pipeline: Pipeline { accounts, templates: self.templates.clone(), settings },

@@ -12,6 +12,7 @@ use super::*;
 
 fn outcome(reason: Reason, stack: Option<StackInfo>) -> Outcome {
     Outcome {
+        id: "5f1c0e3fa9b24d7e8c6b1a2d3e4f5a6b".into(),
         verdict: Verdict::new(reason, "a sentence for humans"),
         stack,
         target: None,

@@ -3,6 +3,10 @@
 use serde_json::json;
 
 use sc_stack_importer::ids::{AccountId, Region, Scope};
+use std::time::Duration;
+
+use sc_stack_importer::import::PollSchedule;
+use sc_stack_importer::lambda::HandlerError;
 use sc_stack_importer::ports::{FailureKind, ImportError, Missing, ServiceFailure};
 
 use super::outcomes;
@@ -125,13 +129,66 @@ async fn a_nested_stack_is_skipped() {
 
 #[tokio::test(start_paused = true)]
 async fn the_event_of_the_function_s_own_import_does_not_loop() {
-    // GIVEN a stack the function has just imported
+    // GIVEN a stack the function has just imported, which the import then changed (a new stack version)
     let world = World::importable();
     world.answer(event_file("stack-create-complete.json")).await;
-    // WHEN another status event for it arrives
+    let mut changed = stack(ARN, "UPDATE_COMPLETE", &routed_tags());
+    changed.changed_at = format!("{}.000000000", CREATED_AT + 60);
+    let world = world.stack(changed, TEMPLATE_YAML);
+    // WHEN the status event of that change arrives
     let answer = world.answer(event_file("stack-create-complete.json")).await;
-    // THEN Service Catalog's answer ends it: already provisioned, no second import
+    // THEN Service Catalog's answer ends it: already provisioned, naming the product and its status; no second import
     assert_eq!(outcomes(&answer)[0]["reason"], "ALREADY_PROVISIONED");
+    let message = outcomes(&answer)[0]["message"].as_str().unwrap();
+    assert!(message.contains("pp-1") && message.contains("AVAILABLE"), "{message}");
+    assert_eq!(world.count("ImportAsProvisionedProduct"), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_after_an_unpublished_import_reports_the_import_not_a_skip() {
+    // GIVEN a stack imported while no outcome could be published, so the event invocation failed
+    let world = World::importable().unpublishable();
+    let first = world.handle(event_file("stack-create-complete.json"), 300).await;
+    assert!(matches!(first, Err(HandlerError::Unpublished { outcome: "IMPORTED", .. })), "{first:?}");
+    *world.publisher.fails.lock().unwrap() = false;
+    // WHEN Lambda retries the event
+    let answer = world.answer(event_file("stack-create-complete.json")).await;
+    // THEN the retry reports the same import as IMPORTED, the same outcome id, with its record; no second import
+    let outcome = &outcomes(&answer)[0];
+    assert_eq!((outcome["outcome"].as_str(), outcome["reason"].as_str()), (Some("IMPORTED"), Some("RECORD_SUCCEEDED")));
+    assert_eq!(outcome["record"]["recordId"], "rec-1");
+    assert_eq!(outcome["target"]["provisioningArtifactId"], ARTIFACT);
+    assert_eq!(outcome["id"], world.published()[0]["id"]);
+    assert_eq!(world.count("ImportAsProvisionedProduct"), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_follows_a_record_still_running_to_its_end() {
+    // GIVEN an import still running when the first invocation's time ran out (retryable, so the event is retried)
+    let world = World::importable().record_statuses(&["IN_PROGRESS"]);
+    let first = world.handle(event_file("stack-create-complete.json"), 40).await;
+    assert!(matches!(first, Err(HandlerError::Retryable { reason: "RECORD_IN_PROGRESS", .. })), "{first:?}");
+    // WHEN the retry comes, and the record then succeeds
+    let world = world.record_statuses(&["IN_PROGRESS", "SUCCEEDED"]);
+    let answer = world.answer(event_file("stack-create-complete.json")).await;
+    // THEN the retry followed the same record to IMPORTED, without importing again
+    let outcome = &outcomes(&answer)[0];
+    assert_eq!(outcome["reason"], "RECORD_SUCCEEDED", "{outcome}");
+    assert_eq!(outcome["record"]["recordId"], "rec-1");
+    assert_eq!(world.count("ImportAsProvisionedProduct"), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_provisioned_product_left_in_error_fails_with_its_record_s_errors() {
+    // GIVEN an import that failed and left its provisioned product in ERROR
+    let world = World::importable().record_statuses(&["FAILED"]).record_error("InvalidParametersException", "drifted");
+    world.answer(event_file("stack-create-complete.json")).await;
+    // WHEN the stack's next event arrives
+    let answer = world.answer(event_file("stack-create-complete.json")).await;
+    // THEN it is FAILED RECORD_FAILED with the record's errors, not a skip, and nothing is imported again
+    let outcome = &outcomes(&answer)[0];
+    assert_eq!((outcome["outcome"].as_str(), outcome["reason"].as_str()), (Some("FAILED"), Some("RECORD_FAILED")));
+    assert_eq!(outcome["record"]["errors"], json!([{"code":"InvalidParametersException","description":"drifted"}]));
     assert_eq!(world.count("ImportAsProvisionedProduct"), 1);
 }
 
@@ -263,10 +320,7 @@ async fn an_import_already_running_is_retried_through_lambda() {
     // WHEN the event arrives
     let result = world.handle(event_file("stack-create-complete.json"), 300).await;
     // THEN the event invocation fails so that Lambda retries it, and the retryable outcome was published
-    assert!(
-        matches!(result, Err(sc_stack_importer::lambda::HandlerError::Retryable { reason: "IMPORT_BUSY", .. })),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(HandlerError::Retryable { reason: "IMPORT_BUSY", .. })), "{result:?}");
     let published = world.published();
     assert_eq!(
         (published[0]["reason"].as_str(), published[0]["retryable"].as_bool()),
@@ -378,18 +432,22 @@ async fn a_record_still_running_at_the_deadline_is_reported_in_progress() {
     // GIVEN an import whose record never ends, and 40 s left
     let world = World::importable().record_statuses(&["IN_PROGRESS"]);
     // WHEN the event arrives
-    let answer = world.handle(event_file("stack-create-complete.json"), 40).await.unwrap();
-    // THEN the outcome says the import is still running, with its record
-    let outcome = &outcomes(&answer)[0];
+    let result = world.handle(event_file("stack-create-complete.json"), 40).await;
+    // THEN the outcome says the import is still running, with its record, and the event is retried to follow it
+    assert!(matches!(result, Err(HandlerError::Retryable { reason: "RECORD_IN_PROGRESS", .. })), "{result:?}");
+    let published = world.published();
+    let outcome = &published[0];
     assert_eq!(
         (outcome["outcome"].as_str(), outcome["reason"].as_str()),
         (Some("IMPORT_IN_PROGRESS"), Some("RECORD_IN_PROGRESS"))
     );
     assert_eq!(outcome["record"]["recordId"], "rec-1");
     assert_eq!(outcome["record"]["status"], "IN_PROGRESS");
-    // AND polls back off (0.5 s, 1 s, 2 s, 4 s, 5 s …) and stop 10 s before the 40 s deadline.
-    let polls = world.count("DescribeRecord");
-    assert!((4..=9).contains(&polls), "{polls} polls");
+    assert_eq!(outcome["retryable"], true);
+    // AND the record was read at the schedule's times until 10 s before the 40 s deadline.
+    let schedule = PollSchedule::default();
+    let expected = schedule.times().take_while(|at| *at + schedule.safety_margin < Duration::from_secs(40)).count();
+    assert_eq!(world.count("DescribeRecord"), expected);
 }
 
 #[tokio::test(start_paused = true)]

@@ -10,7 +10,7 @@ use aws_sdk_servicecatalog::types::error::{
 
 use sc_stack_importer::ids::ProvisionedProductId;
 use sc_stack_importer::ports::{FailureKind, ImportError, Missing, ServiceFailure};
-use sc_stack_importer::record::{Record, RecordError, RecordStatus};
+use sc_stack_importer::record::{Record, RecordError, RecordRequest, RecordStatus};
 
 use super::*;
 
@@ -24,6 +24,7 @@ fn record(status: RecordStatus, errors: Vec<RecordError>) -> Record {
         status,
         provisioned_product_id: Some(ProvisionedProductId::parse("pp-1").unwrap()),
         errors,
+        request: RecordRequest::default(),
     }
 }
 
@@ -61,7 +62,8 @@ async fn the_import_sends_exactly_what_it_was_given() {
     // Our deterministic token, not the SDK's generated one: a retried import must be the same request
     assert_eq!(request.idempotency_token(), Some(TOKEN));
     assert_eq!(request.accept_language(), Some("en"));
-    assert_eq!(answer, record(RecordStatus::InProgress, vec![]));
+    let import = RecordRequest { record_type: Some(RecordRequest::IMPORT.into()), ..RecordRequest::default() };
+    assert_eq!(answer, Record { request: import, ..record(RecordStatus::InProgress, vec![]) });
     assert!(!answer.status.is_final());
 }
 
@@ -318,4 +320,32 @@ async fn a_describe_record_throttled_on_every_attempt_is_transient() {
         ServiceFailure::new(FailureKind::Transient, "DescribeRecord", "ThrottlingException", "Rate exceeded")
     );
     assert_eq!(rule.num_calls(), 3);
+}
+
+#[tokio::test]
+async fn a_record_says_what_it_was_a_request_for() {
+    // GIVEN DescribeRecord answers with the import's type, product, artifact, name and creation time
+    let rule = mock!(Client::describe_record).then_output(|| {
+        DescribeRecordOutput::builder()
+            .record_detail(
+                RecordDetail::builder()
+                    .record_id("rec-1")
+                    .status(SdkRecordStatus::Succeeded)
+                    .record_type("IMPORT_PROVISIONED_PRODUCT")
+                    .product_id(PRODUCT)
+                    .provisioning_artifact_id(ARTIFACT)
+                    .provisioned_product_name("payments-api")
+                    .created_time(aws_smithy_types::DateTime::from_secs(1_795_891_500))
+                    .build(),
+            )
+            .build()
+    });
+    // WHEN the record is read
+    let record = importer(&[&rule]).record(&record_id("rec-1")).await.unwrap();
+    // THEN the request it records comes across, parsed
+    assert!(record.request.is_import());
+    assert_eq!(record.request.product.as_ref().map(|id| id.as_str()), Some(PRODUCT));
+    assert_eq!(record.request.artifact.as_ref().map(|id| id.as_str()), Some(ARTIFACT));
+    assert_eq!(record.request.name.as_ref().map(|name| name.as_str()), Some("payments-api"));
+    assert_eq!(record.request.created, Some(1_795_891_500));
 }
