@@ -39,6 +39,8 @@ pub struct Config {
     pub accept_language: AcceptLanguage,
     /// Where artifact templates may be read from (`TEMPLATE_URL_ALLOW`).
     pub template_url_allow: UrlAllowList,
+    /// `AWS_LAMBDA_FUNCTION_NAME`, which Lambda sets: the `Function` dimension of the outcome metrics.
+    pub function_name: String,
     /// Lambda sets `AWS_LAMBDA_LOG_FORMAT=JSON` when the function's LoggingConfig asks for JSON logs.
     pub json_logs: bool,
 }
@@ -88,6 +90,7 @@ impl Config {
             Some(list) => UrlAllowList::parse(&list).map_err(|problem| invalid("TEMPLATE_URL_ALLOW", problem))?,
             None => UrlAllowList::default(),
         };
+        let function_name = read("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|| "sc-stack-importer".to_owned());
         let json_logs = read("AWS_LAMBDA_LOG_FORMAT").is_some_and(|format| format.eq_ignore_ascii_case("json"));
         Ok(Self {
             outcome_topic_arn,
@@ -98,6 +101,7 @@ impl Config {
             dry_run,
             accept_language,
             template_url_allow,
+            function_name,
             json_logs,
         })
     }

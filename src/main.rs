@@ -88,6 +88,7 @@ async fn main() -> anyhow::Result<()> {
         },
         publisher: (sns, events),
         default_budget: DEFAULT_BUDGET,
+        function_name: config.function_name,
     };
     tracing::info!(
         sns = handler.publisher.0.is_some(),

@@ -42,6 +42,8 @@ pub struct Handler<A, T, P> {
     pub publisher: P,
     /// Time budget when the invocation has no deadline (a local run without the Runtime API's deadline header).
     pub default_budget: Duration,
+    /// The `Function` dimension of the outcome metrics.
+    pub function_name: String,
 }
 
 impl<A, T, P> Handler<A, T, P>
@@ -101,7 +103,7 @@ where
     /// Decides one item and publishes its outcome, both before the deadline.
     async fn settle(&self, item: WorkItem, deadline: Instant) -> (Outcome, Result<(), PublishError>) {
         let outcome = self.pipeline.decide(item, deadline).await;
-        metrics::record(&outcome);
+        metrics::record(&outcome, &self.function_name);
         tracing::info!(
             outcome = outcome.kind().as_str(),
             reason = outcome.reason().as_str(),

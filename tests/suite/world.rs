@@ -179,6 +179,7 @@ impl World {
             pipeline: Pipeline { accounts, templates: self.templates.clone(), settings },
             publisher: self.publisher.clone(),
             default_budget: Duration::from_secs(60),
+            function_name: "sc-stack-importer-test".into(),
         }
     }
 
