@@ -12,12 +12,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use aws_config::BehaviorVersion;
-use aws_config::timeout::TimeoutConfig;
 use lambda_runtime::{LambdaEvent, run, service_fn};
 use serde_json::Value;
 use tracing_subscriber::EnvFilter;
 
-use sc_stack_importer::aws::{EventBridgeOutcomePublisher, HttpTemplateFetcher, OwnAccount, SnsOutcomePublisher};
+use sc_stack_importer::aws::{self, EventBridgeOutcomePublisher, HttpTemplateFetcher, OwnAccount, SnsOutcomePublisher};
 use sc_stack_importer::config::{self, Config};
 use sc_stack_importer::import::PollSchedule;
 use sc_stack_importer::lambda::{Handler, init_error};
@@ -29,16 +28,6 @@ const DEFAULT_BUDGET: Duration = Duration::from_secs(120);
 /// Kept free at the end of an invocation to publish the outcome and answer: an SNS and an EventBridge call, in
 /// parallel, each bounded by the operation timeout below.
 const PUBLISH_RESERVE: Duration = Duration::from_secs(8);
-
-/// Connect 3 s, an attempt 5 s, a whole operation (the SDK's three attempts with backoff) 7 s.
-fn sdk_timeouts() -> TimeoutConfig {
-    TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(3))
-        .read_timeout(Duration::from_secs(5))
-        .operation_attempt_timeout(Duration::from_secs(5))
-        .operation_timeout(Duration::from_secs(7))
-        .build()
-}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
@@ -63,7 +52,7 @@ async fn main() -> anyhow::Result<()> {
 
     // One load in the init phase; AWS_ENDPOINT_URL(_<SERVICE>) and AWS_REGION are honoured here. Every call gets
     // timeouts, so a hung connection cannot spend the invocation.
-    let aws = aws_config::defaults(BehaviorVersion::latest()).timeout_config(sdk_timeouts()).load().await;
+    let aws = aws_config::defaults(BehaviorVersion::latest()).timeout_config(aws::sdk_timeouts()).load().await;
     let sns =
         config.outcome_topic_arn.clone().map(|topic| SnsOutcomePublisher::new(aws_sdk_sns::Client::new(&aws), topic));
     let events = config.outcome_event_bus.clone().map(|bus| {

@@ -7,5 +7,6 @@
 mod adapters;
 mod fakes;
 mod http_fetch;
+mod properties;
 mod scenarios;
 mod world;

@@ -140,3 +140,36 @@ async fn a_stack_in_the_home_region_is_read_in_the_home_region_whatever_its_acco
 
     assert_eq!(wire.calls(), [calls_to(HOME), calls_to(HOME)].concat());
 }
+
+#[tokio::test]
+async fn a_call_to_a_server_that_never_answers_ends_as_a_transient_failure_within_the_operation_timeout() {
+    // GIVEN the function's SDK timeouts, and a CloudFormation endpoint on loopback that accepts and never answers
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let config = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(SdkRegion::new(HOME))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::for_tests()))
+        .endpoint_url(endpoint)
+        .timeout_config(sc_stack_importer::aws::sdk_timeouts())
+        .build();
+    let account = OwnAccount::new(config, AcceptLanguage::En);
+    let ports = account.open(&Scope::Home).await.unwrap();
+    // WHEN the stack is read
+    let started = std::time::Instant::now();
+    let stack = StackRef::Name(StackName::parse("payments-api").unwrap());
+    let failure = tokio::time::timeout(std::time::Duration::from_secs(30), ports.stacks.describe(&stack))
+        .await
+        .expect("the SDK's own timeouts end the call")
+        .unwrap_err();
+    // THEN it fails as transient (worth a retry) once the operation timeout (7 s) is spent, not never
+    assert!(failure.is_transient(), "{failure}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(15), "{:?}", started.elapsed());
+    silent.abort();
+}

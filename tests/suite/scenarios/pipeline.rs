@@ -382,7 +382,10 @@ async fn an_outcome_message_stays_a_sentence_however_many_artifacts_differ() {
     let message = outcomes(&answer)[0]["message"].as_str().unwrap().to_owned();
     assert_eq!(outcomes(&answer)[0]["reason"], "TEMPLATE_MISMATCH");
     assert!(message.contains("pa-version059"), "the newest artifact is named first: {message}");
+    assert!(message.contains("the 20 newest of the 60 active artifacts"), "{message}");
     assert!(message.chars().count() <= 2001, "{} characters", message.chars().count());
+    // AND only the 20 newest were read and compared
+    assert_eq!(world.count("DescribeProvisioningArtifact"), 20);
 }
 
 #[tokio::test]
