@@ -1,9 +1,9 @@
 """`make demo`: watch the function import a real CloudFormation stack on this machine, with no AWS account.
 
-Starts local AWS (moto + the Service Catalog emulator), creates a product and two stacks, runs the release
-`bootstrap` behind a Lambda Runtime API, sends it the stacks' status events, and shows each decision, the provisioned
-product the catalog now lists, and the outcome messages that arrived through SNS and EventBridge. Exits non-zero if
-the flow did not work.
+Starts local AWS (moto + the Service Catalog emulator), creates a product and two stacks, runs the `bootstrap`
+cargo-lambda built behind a local Lambda Runtime API (e2e/runtime_api.py), sends it the stacks' status events, and
+shows each decision, the provisioned product the catalog now lists, and the outcome messages that arrived through SNS
+and EventBridge. Exits non-zero if the flow did not work.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def main() -> int:
         detail(f"topic {topic}")
         detail(f"bus {bus}")
 
-        step("running the release bootstrap behind cargo-lambda's Lambda Runtime API")
+        step("running the bootstrap cargo-lambda built, behind a local Lambda Runtime API (60 s timeout)")
         aws.start_function({"OUTCOME_TOPIC_ARN": topic, "OUTCOME_EVENT_BUS": bus, "OUTCOME_EVENT_SOURCE": EVENT_SOURCE})
 
         answers = {}

@@ -1,5 +1,6 @@
 """Local AWS for the demo and the end-to-end tests: moto server (CloudFormation, S3, SNS, SQS, EventBridge, STS), the
-project's Service Catalog emulator, and the release `bootstrap` behind cargo-lambda's Lambda Runtime API emulator.
+project's Service Catalog emulator, and the `bootstrap` that cargo-lambda builds (`make bootstrap`), run behind the
+suite's own Lambda Runtime API (`runtime_api.py`), which gives each invocation a real deadline.
 
 Everything listens on 127.0.0.1 on ports the OS hands out, so two runs never collide, and every process started here
 is stopped by PID when the context manager exits (also on Ctrl-C or a failure).
@@ -13,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -22,12 +24,20 @@ from pathlib import Path
 
 import boto3
 
+from runtime_api import RuntimeApi
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 REGION = "us-east-1"
 # moto's default account: the stack ARNs it returns carry it.
 ACCOUNT = "123456789012"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": REGION}
+FUNCTION_NAME = "sc-stack-importer"
+# The function's timeout unless a start asks for another: shorter than the SAM template's default (300 s) so that a
+# function that hangs fails its test within a minute, long enough for every import the suite makes.
+DEFAULT_TIMEOUT_S = 60.0
+# Artifact templates come from moto's S3 (or a test's server) on 127.0.0.1; the function refuses any other URL.
+TEMPLATE_URL_ALLOW = "http://127.0.0.1:*"
 
 
 def free_port() -> int:
@@ -85,9 +95,9 @@ class Process:
             return ""
 
 
-def start(name: str, args: list[str], logs: Path, env: dict[str, str] | None = None) -> Process:
-    log = logs / f"{name}.log"
-    handle = log.open("w")
+def start(name: str, args: list[str], logs: Path, env: dict[str, str] | None = None, log_name: str = "") -> Process:
+    log = logs / f"{log_name or name}.log"
+    handle = log.open("a" if log_name else "w")
     popen = subprocess.Popen(
         args,
         stdout=handle,
@@ -106,12 +116,23 @@ class LocalAws:
 
     logs: Path
     emulator_binary: Path = Path(os.environ.get("SC_EMULATOR", ROOT / "target" / "debug" / "sc-emulator"))
-    function_binary: Path = Path(os.environ.get("SC_IMPORTER_BOOTSTRAP", ROOT / "target" / "release" / "bootstrap"))
+    # What `make bootstrap` builds: cargo-lambda, as `sam build` builds it, with the test-only `panic-probe` feature.
+    function_binary: Path = Path(
+        os.environ.get("SC_IMPORTER_BOOTSTRAP", ROOT / "target" / "lambda" / "bootstrap" / "bootstrap")
+    )
     record_step_ms: int = 500
     processes: list[Process] = field(default_factory=list)
     moto_url: str = ""
     catalog_url: str = ""
+    # The emulator's strict-mode switches and record step as it runs now (see `use_catalog`).
+    catalog_switches: tuple[str, ...] = ()
+    catalog_record_step_ms: int = 0
     invoke_port: int = 0
+    runtime_api: RuntimeApi | None = None
+    _function: Process | None = None
+    _function_env: dict[str, str] = field(default_factory=dict)
+    _function_lock: threading.RLock = field(default_factory=threading.RLock)
+    _catalog_starts: int = 0
     _stack: ExitStack = field(default_factory=ExitStack)
 
     def __enter__(self) -> "LocalAws":
@@ -131,6 +152,7 @@ class LocalAws:
         self._stack.close()
 
     def stop(self) -> None:
+        self.stop_function()
         for process in reversed(self.processes):
             process.stop()
         self.processes.clear()
@@ -142,8 +164,16 @@ class LocalAws:
         self.moto_url = f"http://127.0.0.1:{moto_port}"
         wait_until("moto server", lambda: listening(moto_port) and moto.popen.poll() is None)
 
+        self._start_catalog()
+
+    def _start_catalog(self, record_step_ms: int | None = None) -> None:
+        """The Service Catalog emulator with `catalog_switches` and a record step (default `record_step_ms`), on a
+        port the OS hands out."""
+        self.catalog_record_step_ms = self.record_step_ms if record_step_ms is None else record_step_ms
+        self._catalog_starts += 1
+        log_name = "sc-emulator" if self._catalog_starts == 1 else f"sc-emulator-{self._catalog_starts}"
         catalog = start(
-            "sc-emulator",
+            log_name,
             [
                 str(self.emulator_binary),
                 "--port",
@@ -151,11 +181,13 @@ class LocalAws:
                 "--cloudformation-endpoint",
                 self.moto_url,
                 "--record-step-ms",
-                str(self.record_step_ms),
+                str(self.catalog_record_step_ms),
+                *self.catalog_switches,
             ],
             self.logs,
             env=CREDENTIALS,
         )
+        catalog.name = "sc-emulator"
         self.processes.append(catalog)
 
         def catalog_port():
@@ -169,6 +201,42 @@ class LocalAws:
         port = wait_until("Service Catalog emulator", catalog_port)
         self.catalog_url = f"http://127.0.0.1:{port}"
 
+    def use_catalog(self, switches: tuple[str, ...] = (), record_step_ms: int | None = None) -> bool:
+        """Makes the running emulator one started with these strict-mode switches and record step, restarting it
+        (empty: its state is in memory) only when it differs. Returns whether it restarted. A running function still
+        points at the old emulator: start the function after this."""
+        step = self.record_step_ms if record_step_ms is None else record_step_ms
+        if (tuple(switches), step) == (self.catalog_switches, self.catalog_record_step_ms):
+            return False
+        for process in [p for p in self.processes if p.name == "sc-emulator"]:
+            process.stop()
+            self.processes.remove(process)
+        self.catalog_switches = tuple(switches)
+        self._start_catalog(step)
+        return True
+
+    def catalog_log(self) -> str:
+        """What the running emulator has logged so far."""
+        process = next(p for p in self.processes if p.name == "sc-emulator")
+        return process.log.read_text(errors="replace")
+
+    def catalog_latency(self, operation: str, ms: int) -> dict:
+        """Sets one operation's answer delay on the emulator (its control endpoint, not an AWS API; 0 removes it)."""
+        return self._catalog_control("POST", {"operation": operation, "ms": ms})
+
+    def clear_catalog_latency(self) -> None:
+        for operation in self._catalog_control("GET").get("latency", {}):
+            self.catalog_latency(operation, 0)
+
+    def _catalog_control(self, method: str, body: dict | None = None) -> dict:
+        request = urllib.request.Request(
+            f"{self.catalog_url}/_emulator/latency",
+            data=None if body is None else json.dumps(body).encode(),
+            method=method,
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
     def client(self, service: str):
         url = self.catalog_url if service == "servicecatalog" else self.moto_url
         return boto3.client(
@@ -179,41 +247,85 @@ class LocalAws:
             aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         )
 
-    def start_function(self, env: dict[str, str]) -> None:
-        """cargo-lambda's Runtime API emulator, and the release bootstrap polling it, as Lambda runs a function."""
+    def start_function(self, env: dict[str, str], timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        """The bootstrap polling a fresh Runtime API (runtime_api.py), as Lambda runs a function with this timeout:
+        each invocation's `Lambda-Runtime-Deadline-Ms` is a real deadline, and an invocation that outlives it is
+        answered `Sandbox.Timedout` while the process is killed and started again, as Lambda discards a timed-out
+        environment. `env` is added to (and overrides) the environment Lambda and this harness set."""
         self.stop_function()
-        self.invoke_port = free_port()
-        cargo_lambda = VENV_BIN / "cargo-lambda"
-        watch = start(
-            "runtime-api",
-            [str(cargo_lambda), "lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1", "-P", str(self.invoke_port)],
-            self.logs,
-            env={"PATH": f"{VENV_BIN}:{os.environ.get('PATH', '')}"},
+        api = RuntimeApi(
+            function_name=FUNCTION_NAME,
+            timeout_s=timeout_s,
+            region=REGION,
+            account=ACCOUNT,
+            exit_status=self._function_exit_status,
         )
-        self.processes.append(watch)
-        wait_until("the Lambda Runtime API emulator", lambda: listening(self.invoke_port) and watch.popen.poll() is None)
-        function_env = {
+        api.on_timeout = lambda: self._restart_function(api)
+        api.start()
+        self.runtime_api = api
+        self.invoke_port = api.port
+        self._function_env = {
             **CREDENTIALS,
             "AWS_ENDPOINT_URL": self.moto_url,
             "AWS_ENDPOINT_URL_SERVICE_CATALOG": self.catalog_url,
-            "AWS_LAMBDA_RUNTIME_API": f"http://127.0.0.1:{self.invoke_port}/.rt",
-            "AWS_LAMBDA_FUNCTION_NAME": "_",
-            "AWS_LAMBDA_FUNCTION_VERSION": "1",
+            # As Lambda sets it: host:port, no scheme.
+            "AWS_LAMBDA_RUNTIME_API": api.address,
+            "AWS_LAMBDA_FUNCTION_NAME": FUNCTION_NAME,
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
             "RUST_LOG": "info",
+            "NO_COLOR": "1",  # the log is a file
+            "TEMPLATE_URL_ALLOW": TEMPLATE_URL_ALLOW,
             **env,
         }
-        self.processes.append(start("bootstrap", [str(self.function_binary)], self.logs, env=function_env))
+        with self._function_lock:
+            self._function = start("bootstrap", [str(self.function_binary)], self.logs, env=self._function_env)
+
+    @property
+    def function_pid(self) -> int | None:
+        """The PID of the running bootstrap process, None when none runs."""
+        process = self._function
+        return process.popen.pid if process is not None and process.popen.poll() is None else None
+
+    def _function_exit_status(self) -> int | None:
+        # Called by the Runtime API under its own lock: reads one reference, takes no lock.
+        process = self._function
+        return None if process is None else process.popen.poll()
+
+    def _restart_function(self, api: RuntimeApi) -> None:
+        """After a timeout: the process is killed (SIGKILL, as Lambda ends a timed-out environment) and started
+        again with the same environment; its log goes on in the same file."""
+        with self._function_lock:
+            process = self._function
+            if process is None or self.runtime_api is not api:
+                return  # stopped meanwhile
+            if process.popen.poll() is None:
+                try:
+                    os.killpg(process.popen.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                process.popen.wait(timeout=5)
+            with process.log.open("a") as log:
+                log.write("--- the invocation timed out: the process was killed and is started again ---\n")
+            self._function = start(
+                "bootstrap", [str(self.function_binary)], self.logs, env=self._function_env, log_name="bootstrap"
+            )
 
     def stop_function(self) -> None:
-        for process in [p for p in self.processes if p.name in ("runtime-api", "bootstrap")]:
-            process.stop()
-            self.processes.remove(process)
+        """Stops the bootstrap (by PID) and its Runtime API."""
+        with self._function_lock:
+            api, self.runtime_api = self.runtime_api, None
+            if self._function is not None:
+                self._function.stop()
+                self._function = None
+        if api is not None:
+            api.stop()
 
     def invoke(self, payload, timeout: float = 120.0) -> tuple[bool, dict]:
         """Invokes the function synchronously. Returns (ok, answer): ok is False when the function returned an error."""
+        assert self.runtime_api is not None, "start_function first"
         request = urllib.request.Request(
-            f"http://127.0.0.1:{self.invoke_port}/2015-03-31/functions/_/invocations",
+            self.runtime_api.invoke_url,
             data=json.dumps(payload).encode(),
             headers={"Content-Type": "application/json"},
             method="POST",

@@ -1,5 +1,6 @@
-"""End to end over real HTTP: the release bootstrap behind a Lambda Runtime API, moto for CloudFormation/S3/SNS/SQS/
-EventBridge and the Service Catalog emulator. Outcomes are read back from SQS and checked against docs/CONTRACT.md."""
+"""End to end over real HTTP: the bootstrap cargo-lambda builds, behind the suite's Lambda Runtime API (runtime_api.py),
+moto for CloudFormation/S3/SNS/SQS/EventBridge and the Service Catalog emulator. Outcomes are read back from SQS and
+checked against docs/CONTRACT.md."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ OUTCOMES = {
     "SKIPPED": {"UNSUPPORTED_EVENT", "STATUS_NOT_ELIGIBLE", "NESTED_STACK", "STACKSET_INSTANCE", "ALREADY_PROVISIONED",
                 "NO_ROUTE", "OPTED_OUT", "STACK_NOT_FOUND"},
     "FAILED": {"TEMPLATE_MISMATCH", "PRODUCT_NOT_FOUND", "ARTIFACT_NOT_FOUND", "ARTIFACT_INACTIVE", "NAME_CONFLICT",
-               "INVALID_REQUEST", "ACCESS_DENIED", "RECORD_FAILED", "IMPORT_BUSY", "AWS_ERROR"},
+               "INVALID_REQUEST", "ACCESS_DENIED", "RECORD_FAILED", "IMPORT_BUSY", "AWS_ERROR", "OUT_OF_TIME",
+               "TEMPLATE_URL_REFUSED"},
 }
 
 
@@ -26,8 +28,9 @@ def unique(name: str) -> str:
 
 
 def assert_contract_shape(outcome: dict) -> None:
-    """docs/CONTRACT.md §3: field names, codes, and absent-not-null."""
+    """docs/CONTRACT.md §3 and §6: field names, codes, the outcome id, and absent-not-null."""
     assert outcome["schemaVersion"] == "1"
+    assert re.fullmatch(r"[0-9a-f]{32}", outcome["id"]), outcome
     assert outcome["reason"] in OUTCOMES[outcome["outcome"]], outcome
     assert isinstance(outcome["message"], str) and outcome["message"]
     assert isinstance(outcome["retryable"], bool) and isinstance(outcome["dryRun"], bool)
@@ -102,7 +105,7 @@ def test_a_stack_in_an_ineligible_status_is_skipped_whatever_the_event_says(aws,
     assert outcome["stack"]["status"] == "DELETE_COMPLETE"
 
 
-def test_a_duplicate_delivery_imports_once(aws, world, function):
+def test_a_duplicate_delivery_imports_once_and_reports_the_same_outcome(aws, world, function):
     product, _ = world.product(unique("queue"), QUEUE_TEMPLATE_JSON)
     arn = world.stack(unique("dup"), QUEUE_TEMPLATE_YAML, {"sc-import:product-id": product})
     event = world.status_event(arn)
@@ -111,21 +114,55 @@ def test_a_duplicate_delivery_imports_once(aws, world, function):
     second_ok, second = aws.invoke(event)
 
     assert first_ok and second_ok
-    assert only_outcome(first)["outcome"] == "IMPORTED"
-    assert only_outcome(second)["reason"] == "ALREADY_PROVISIONED"
-    assert len([pp for pp in world.provisioned_products() if pp.get("PhysicalId") == arn]) == 1
+    first, second = only_outcome(first), only_outcome(second)
+    # docs/CONTRACT.md §6: the same decision about the same stack version, so the same id, and the same record.
+    assert (first["outcome"], first["reason"]) == ("IMPORTED", "RECORD_SUCCEEDED")
+    assert (second["outcome"], second["reason"]) == ("IMPORTED", "RECORD_SUCCEEDED")
+    assert second["id"] == first["id"]
+    assert second["record"]["recordId"] == first["record"]["recordId"]
+    assert second["target"] == first["target"]
+    assert len(world.holders(arn)) == 1
+    received = [json.loads(m["Message"]) for m in world.drain(function["sns_queue"], 2)]
+    assert [o["id"] for o in received] == [first["id"], first["id"]], "a subscriber drops the duplicate by its id"
 
 
 def test_the_follow_up_event_of_the_import_does_not_loop(aws, world, function):
     product, _ = world.product(unique("queue"), QUEUE_TEMPLATE_JSON)
     arn = world.stack(unique("loop"), QUEUE_TEMPLATE_YAML, {"sc-import:product-id": product})
-    assert only_outcome(aws.invoke(world.status_event(arn))[1])["outcome"] == "IMPORTED"
+    imported = only_outcome(aws.invoke(world.status_event(arn))[1])
+    assert imported["outcome"] == "IMPORTED"
 
     ok, answer = aws.invoke(world.status_event(arn, "UPDATE_COMPLETE"))
 
     assert ok
-    assert only_outcome(answer)["reason"] == "ALREADY_PROVISIONED"
-    assert len([pp for pp in world.provisioned_products() if pp.get("PhysicalId") == arn]) == 1
+    # The same stack version (an import does not change the stack): the same import reported again, not a new one.
+    again = only_outcome(answer)
+    assert (again["outcome"], again["reason"], again["id"]) == ("IMPORTED", "RECORD_SUCCEEDED", imported["id"])
+    assert again["record"]["recordId"] == imported["record"]["recordId"]
+    assert len(world.holders(arn)) == 1
+
+
+def test_a_stack_held_by_another_import_is_already_provisioned(aws, world, function):
+    """moto keeps no LastUpdatedTime (UpdateStack leaves the stack's version as created), so "another stack version"
+    cannot be made here; a stack re-routed to another product after its import is the other case §6 skips."""
+    first_product, _ = world.product(unique("queue"), QUEUE_TEMPLATE_JSON)
+    other_product, _ = world.product(unique("queue"), QUEUE_TEMPLATE_JSON)
+    name = unique("moved")
+    arn = world.stack(name, QUEUE_TEMPLATE_YAML, {"sc-import:product-id": first_product})
+    imported = only_outcome(aws.invoke(world.status_event(arn))[1])
+    assert imported["outcome"] == "IMPORTED"
+    world.cfn.update_stack(StackName=arn, UsePreviousTemplate=True, Tags=[{"Key": "sc-import:product-id", "Value": other_product}])
+
+    ok, answer = aws.invoke(world.status_event(arn, "UPDATE_COMPLETE"))
+
+    assert ok
+    skipped = only_outcome(answer)
+    assert (skipped["outcome"], skipped["reason"], skipped["retryable"]) == ("SKIPPED", "ALREADY_PROVISIONED", False)
+    [holder] = world.holders(arn)
+    assert holder["ProductId"] == first_product
+    for named in (holder["Name"], holder["Id"], f"status {holder['Status']}"):
+        assert named in skipped["message"], skipped["message"]
+    assert skipped["id"] != imported["id"]
 
 
 def test_a_manual_dry_run_and_an_unrouted_stack(aws, world, function):

@@ -4,8 +4,10 @@ queues that receive the function's outcomes — and how to read the outcomes bac
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from localaws import ACCOUNT, REGION, LocalAws
 
@@ -63,13 +65,17 @@ class World:
 
     def product(self, name: str, template: str) -> tuple[str, str]:
         """A product whose first artifact is `template`; returns (product id, artifact id)."""
+        return self.product_from_url(name, self.template_url(f"{name}/v1.json", template))
+
+    def product_from_url(self, name: str, url: str) -> tuple[str, str]:
+        """A product whose first artifact's template is read from `url`; returns (product id, artifact id)."""
         answer = self.catalog.create_product(
             Name=name,
             Owner="platform",
             ProductType="CLOUD_FORMATION_TEMPLATE",
             ProvisioningArtifactParameters={
                 "Name": "v1",
-                "Info": {"LoadTemplateFromURL": self.template_url(f"{name}/v1.json", template)},
+                "Info": {"LoadTemplateFromURL": url},
                 "Type": "CLOUD_FORMATION_TEMPLATE",
             },
             IdempotencyToken=uuid.uuid4().hex,
@@ -79,6 +85,19 @@ class World:
     def provisioned_products(self) -> list[dict]:
         answer = self.catalog.search_provisioned_products(AccessLevelFilter={"Key": "Account", "Value": "self"})
         return answer.get("ProvisionedProducts", [])
+
+    def holders(self, stack_arn: str) -> list[dict]:
+        """The provisioned products that hold the stack."""
+        return [pp for pp in self.provisioned_products() if pp.get("PhysicalId") == stack_arn]
+
+    def wait_for_record(self, record_id: str, timeout: float = 30.0) -> dict:
+        """The record once it has ended (SUCCEEDED or FAILED)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            detail = self.catalog.describe_record(Id=record_id)["RecordDetail"]
+            if detail["Status"] in ("SUCCEEDED", "FAILED") or time.monotonic() > deadline:
+                return detail
+            time.sleep(0.2)
 
     # ---- CloudFormation --------------------------------------------------------------------------------------------
     def stack(self, name: str, template: str, tags: dict[str, str]) -> str:
@@ -140,3 +159,56 @@ class World:
                 messages.append(json.loads(message["Body"]))
                 self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
         return messages
+
+
+class TemplateServer:
+    """A plain-HTTP server for artifact templates on a loopback address (never outside 127.0.0.0/8), recording every
+    request. `answers[path]` is a list of bodies: each GET of the path takes the next one, the last one repeats, so a
+    template can change between the function's read and the catalog's (a test device: real artifact templates do
+    not change)."""
+
+    def __init__(self, host: str = "127.0.0.1"):
+        assert host.startswith("127."), "loopback only"
+        self.answers: dict[str, list[str]] = {}
+        self.requests: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *_args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                path = self.path.split("?", 1)[0]
+                server.requests.append(path)
+                bodies = server.answers.get(path)
+                if not bodies:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                body = (bodies.pop(0) if len(bodies) > 1 else bodies[0]).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self._server = ThreadingHTTPServer((host, 0), Handler)
+        self._server.daemon_threads = True
+        self.base_url = f"http://{host}:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def serve(self, path: str, *bodies: str) -> str:
+        """Serves `bodies` at `path` in turn; returns the URL."""
+        self.answers[path] = list(bodies)
+        return f"{self.base_url}{path}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> "TemplateServer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
