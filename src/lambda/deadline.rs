@@ -15,8 +15,8 @@ pub fn time_left(context: &Context, default_budget: Duration) -> Duration {
 
 /// Time left before `deadline_ms` (epoch milliseconds) at `now_ms`.
 ///
-/// Local Runtime API emulators do not all follow that: cargo-lambda's sends the function timeout itself (e.g.
-/// `600000`), and a bare context has 0. A value no larger than Lambda's 15-minute maximum cannot be an epoch time of
+/// Local Runtime API emulators do not all follow that: cargo-lambda's `watch` sends the function timeout itself
+/// (`600000`), and a bare context has 0. A value no larger than Lambda's 15-minute maximum cannot be an epoch time of
 /// this century, so it is read as the time left; 0 means no deadline was given.
 pub fn time_left_at(deadline_ms: u64, now_ms: u128, default_budget: Duration) -> Duration {
     match u128::from(deadline_ms) {
