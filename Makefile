@@ -59,3 +59,13 @@ clean: ## remove build output and the virtualenv
 	rm -rf .aws-sam $(VENV) e2e/__pycache__
 	cargo clean
 
+.PHONY: fuzz bench
+
+fuzz: ## long property runs (CASES=20000 by default): template parsing and comparison, and the function's input parsing
+	PROPTEST_CASES=$(or $(CASES),20000) cargo test -j $(JOBS) --release -p cfn-template --test properties
+	PROPTEST_CASES=$(or $(CASES),20000) cargo test -j $(JOBS) --release -p sc-stack-importer --test suite properties
+
+bench: ## benchmarks: record-poll schedule, CPU per import, the 1 MiB template comparison
+	cargo bench -j $(JOBS) -p sc-stack-importer --bench poll_schedule
+	cargo bench -j $(JOBS) -p sc-stack-importer --bench import_cpu
+	cargo bench -j $(JOBS) -p cfn-template --bench compare

@@ -10,32 +10,32 @@ pub struct Template(pub(crate) Value);
 
 /// Scalars become strings because CloudFormation converts property values to the type each property expects:
 /// `Port: 80` and `"Port": "80"` deploy the same resource. The long form `Fn::GetAtt: "Res.Attr"` becomes the list
-/// form, which is how CloudFormation reads it.
-pub(crate) fn canonical(value: Value) -> Value {
+/// form, which is how CloudFormation reads it. Done in place: rebuilding every mapping took a third of the time a
+/// 1 MiB JSON template takes to parse.
+pub(crate) fn canonical(value: &mut Value) {
     match value {
-        Value::Bool(flag) => Value::String(flag.to_string()),
-        Value::Number(number) => Value::String(number.to_string()),
-        Value::Array(items) => Value::Array(items.into_iter().map(canonical).collect()),
+        Value::Bool(flag) => *value = Value::String(flag.to_string()),
+        Value::Number(number) => *value = Value::String(number.to_string()),
+        Value::Array(items) => items.iter_mut().for_each(canonical),
         Value::Object(entries) => {
-            let entries: Map<String, Value> = entries.into_iter().map(|(key, value)| (key, canonical(value))).collect();
-            Value::Object(get_att_as_list(entries))
+            entries.values_mut().for_each(canonical);
+            get_att_as_list(entries);
         }
-        Value::Null | Value::String(_) => value,
+        Value::Null | Value::String(_) => {}
     }
 }
 
 /// CloudFormation reads `Res.Attr.Sub` as resource `Res`, attribute `Attr.Sub`: logical IDs cannot contain dots,
 /// attribute names can (`Endpoint.Address`).
-fn get_att_as_list(entries: Map<String, Value>) -> Map<String, Value> {
-    let pair = match entries.get("Fn::GetAtt") {
-        Some(Value::String(target)) if entries.len() == 1 => target
-            .split_once('.')
-            .map(|(resource, attribute)| vec![Value::String(resource.to_owned()), Value::String(attribute.to_owned())]),
-        _ => None,
-    };
-    match pair {
-        Some(pair) => single_entry("Fn::GetAtt".to_owned(), Value::Array(pair)),
-        None => entries,
+fn get_att_as_list(entries: &mut Map<String, Value>) {
+    if entries.len() != 1 {
+        return;
+    }
+    if let Some(target) = entries.get_mut("Fn::GetAtt")
+        && let Value::String(text) = target
+        && let Some((resource, attribute)) = text.split_once('.')
+    {
+        *target = Value::Array(vec![Value::String(resource.to_owned()), Value::String(attribute.to_owned())]);
     }
 }
 

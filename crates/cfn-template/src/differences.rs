@@ -30,7 +30,9 @@ impl Template {
     /// they are the same template. At most [`MAX_DIFFERENCES`] are collected.
     pub fn differences(&self, other: &Template) -> Vec<Difference> {
         let mut found = Vec::new();
-        compare("", &self.0, &other.0, &mut found);
+        if self.0 != other.0 {
+            compare("", &self.0, &other.0, &mut found);
+        }
         found
     }
 }
@@ -63,8 +65,10 @@ pub fn describe(differences: &[Difference], limit: usize) -> String {
     text
 }
 
-/// Reports nothing exactly when `stack == artifact`: mappings are walked over the union of their keys and lists of
-/// one length item by item, and anything else is compared whole. The fingerprint relies on this.
+/// Called only on two values that differ, and reports where: mappings are walked over the union of their keys and
+/// lists of one length item by item, going down only into entries that differ, and anything else is reported whole.
+/// So `differences` is empty exactly when the two templates are equal, which the fingerprint relies on; two equal
+/// templates cost one equality check, and paths are written only for the places walked into or reported.
 fn compare(path: &str, stack: &Value, artifact: &Value, found: &mut Vec<Difference>) {
     if found.len() >= MAX_DIFFERENCES {
         return;
@@ -77,21 +81,27 @@ fn compare(path: &str, stack: &Value, artifact: &Value, found: &mut Vec<Differen
                 if found.len() >= MAX_DIFFERENCES {
                     return;
                 }
-                let child = key_path(path, key);
                 match (stack_entries.get(key), artifact_entries.get(key)) {
-                    (Some(in_stack), Some(in_artifact)) => compare(&child, in_stack, in_artifact, found),
-                    (Some(_), None) => found.push(Difference { path: child, kind: DifferenceKind::OnlyInStack }),
-                    (None, Some(_)) => found.push(Difference { path: child, kind: DifferenceKind::OnlyInArtifact }),
-                    (None, None) => {}
+                    (Some(in_stack), Some(in_artifact)) if in_stack != in_artifact => {
+                        compare(&key_path(path, key), in_stack, in_artifact, found);
+                    }
+                    (Some(_), Some(_)) | (None, None) => {}
+                    (Some(_), None) => {
+                        found.push(Difference { path: key_path(path, key), kind: DifferenceKind::OnlyInStack });
+                    }
+                    (None, Some(_)) => {
+                        found.push(Difference { path: key_path(path, key), kind: DifferenceKind::OnlyInArtifact });
+                    }
                 }
             }
         }
         (Value::Array(stack_items), Value::Array(artifact_items)) if stack_items.len() == artifact_items.len() => {
             for (index, (in_stack, in_artifact)) in stack_items.iter().zip(artifact_items).enumerate() {
-                compare(&format!("{path}[{index}]"), in_stack, in_artifact, found);
+                if in_stack != in_artifact {
+                    compare(&format!("{path}[{index}]"), in_stack, in_artifact, found);
+                }
             }
         }
-        _ if stack == artifact => {}
         _ => found.push(Difference { path: path.to_owned(), kind: DifferenceKind::Changed }),
     }
 }

@@ -39,9 +39,19 @@ impl Template {
         write_canonical(&self.0, &mut hasher);
         Fingerprint(hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect())
     }
+
+    /// The canonical form as compact JSON with each mapping's keys in byte order: the text [`Template::fingerprint`]
+    /// hashes. [`Template::parse`] reads it back as this same template, so it can stand in for the body it came from
+    /// wherever a template is stored or shown.
+    pub fn canonical_json(&self) -> String {
+        let mut text = Vec::new();
+        write_canonical(&self.0, &mut text);
+        // Only whole characters and ASCII escapes are written, so the text is always UTF-8.
+        String::from_utf8(text).unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
+    }
 }
 
-/// Where the serialization goes: the hasher, or a buffer in tests that look at the text itself.
+/// Where the serialization goes: the hasher, or the text of [`Template::canonical_json`].
 trait Sink {
     fn put(&mut self, bytes: &[u8]);
 }
@@ -49,6 +59,12 @@ trait Sink {
 impl Sink for Sha256 {
     fn put(&mut self, bytes: &[u8]) {
         self.update(bytes);
+    }
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
     }
 }
 
@@ -74,19 +90,28 @@ fn write_canonical(value: &Value, out: &mut impl Sink) {
             out.put(b"]");
         }
         Value::Object(entries) => {
-            let mut sorted: Vec<(&String, &Value)> = entries.iter().collect();
-            sorted.sort_unstable_by_key(|(key, _)| *key);
             out.put(b"{");
-            for (index, (key, item)) in sorted.into_iter().enumerate() {
-                if index > 0 {
-                    out.put(b",");
-                }
-                write_string(key, out);
-                out.put(b":");
-                write_canonical(item, out);
+            // Without `preserve_order` a `Map` is a `BTreeMap` and already iterates in byte order.
+            if entries.keys().is_sorted() {
+                write_entries(entries.iter(), out);
+            } else {
+                let mut sorted: Vec<(&String, &Value)> = entries.iter().collect();
+                sorted.sort_unstable_by_key(|(key, _)| *key);
+                write_entries(sorted.into_iter(), out);
             }
             out.put(b"}");
         }
+    }
+}
+
+fn write_entries<'a>(entries: impl Iterator<Item = (&'a String, &'a Value)>, out: &mut impl Sink) {
+    for (index, (key, item)) in entries.enumerate() {
+        if index > 0 {
+            out.put(b",");
+        }
+        write_string(key, out);
+        out.put(b":");
+        write_canonical(item, out);
     }
 }
 
@@ -136,12 +161,6 @@ mod tests {
     use crate::test_support::{JSON_TEMPLATE, YAML_TEMPLATE, template};
     use serde_json::Map;
     use std::collections::HashMap;
-
-    impl Sink for Vec<u8> {
-        fn put(&mut self, bytes: &[u8]) {
-            self.extend_from_slice(bytes);
-        }
-    }
 
     fn canonical_text(value: &Value) -> String {
         let mut text = Vec::new();
@@ -242,6 +261,8 @@ mod tests {
             r#"{"Resources":{"Q":{"Properties":{"DelaySeconds":"5","Name":{"Ref":"N"}},"Type":"AWS::SQS::Queue"}}}"#
         );
         assert_eq!(known.fingerprint().as_str(), "84a48948f3ae88666b741a3c4146150409b6c4ca7ecf925d95d5d2cd18e88a71");
+        assert_eq!(known.canonical_json(), canonical_text(&known.0));
+        assert_eq!(template(&known.canonical_json()), known);
     }
 
     #[test]

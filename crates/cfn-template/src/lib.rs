@@ -17,7 +17,7 @@
 //! - `yaml_tags`: YAML to JSON values, short-form tags (`!Ref`, `!GetAtt a.b`, `!Sub` …) to long form;
 //! - `canonical`: the canonical form a [`Template`] holds (scalars as strings, `Fn::GetAtt` as a list);
 //! - `differences`: [`Template::differences`], [`Difference`], [`DifferenceKind`], [`describe`];
-//! - `fingerprint`: [`Template::fingerprint`] and [`Fingerprint`];
+//! - `fingerprint`: [`Template::fingerprint`], [`Fingerprint`], and [`Template::canonical_json`], the text hashed;
 //! - `error`: [`TemplateParseError`].
 
 mod alias_guard;

@@ -24,7 +24,7 @@ impl Template {
         if body.trim().is_empty() {
             return Err(TemplateParseError::new("template is empty".to_owned()));
         }
-        let document = if body.trim_start().starts_with('{') {
+        let mut document = if body.trim_start().starts_with('{') {
             // A YAML flow mapping (`{Resources: …}`) also starts with a brace; CloudFormation accepts it as YAML.
             match serde_json::from_str::<Value>(body) {
                 Ok(document) => document,
@@ -33,7 +33,8 @@ impl Template {
         } else {
             parse_yaml(body)?
         };
-        match canonical(document) {
+        canonical(&mut document);
+        match document {
             Value::Object(sections) => Ok(Template(Value::Object(sections))),
             other => Err(TemplateParseError::new(format!(
                 "template is not a JSON or YAML mapping (it is {})",

@@ -15,7 +15,7 @@ pub(crate) fn from_yaml(node: Yaml) -> Result<Value, TemplateParseError> {
     Ok(match node {
         Yaml::Null => Value::Null,
         Yaml::Bool(flag) => Value::String(flag.to_string()),
-        Yaml::Number(number) => Value::String(number.to_string()),
+        Yaml::Number(number) => Value::String(number_text(&number)),
         Yaml::String(text) => Value::String(text),
         Yaml::Sequence(items) => Value::Array(items.into_iter().map(from_yaml).collect::<Result<_, _>>()?),
         Yaml::Mapping(entries) => {
@@ -27,6 +27,18 @@ pub(crate) fn from_yaml(node: Yaml) -> Result<Value, TemplateParseError> {
         }
         Yaml::Tagged(tagged) => long_form(*tagged)?,
     })
+}
+
+/// A number as the JSON parser writes it, so that one number is one text in either format: serde_norway and
+/// serde_json write some floats differently (`1e20`, `1e+20`). YAML's `.inf` and `.nan` have no JSON form and keep
+/// serde_norway's.
+fn number_text(number: &serde_norway::Number) -> String {
+    match number.as_f64() {
+        Some(float) if number.is_f64() => {
+            serde_json::Number::from_f64(float).map_or_else(|| number.to_string(), |json| json.to_string())
+        }
+        _ => number.to_string(),
+    }
 }
 
 /// JSON keys are strings, and YAML `80:` or `true:` name the same key as `"80":` or `"true":`.
@@ -142,6 +154,16 @@ Resources:
     #[test]
     fn yaml_core_schema_tags_describe_the_scalar_not_a_function() {
         same("Parameters: {P: {Default: !!str 80}}", r#"{"Parameters": {"P": {"Default": "80"}}}"#);
+    }
+
+    #[test]
+    fn a_float_is_the_same_text_whether_json_or_yaml_holds_it() {
+        // serde_norway writes 1e20 where serde_json writes 1e+20; the long mantissa needs a correctly rounded parse.
+        same(
+            "Metadata: {A: 1e20, B: 1.5e-7, C: 0.1, D: -2.2910339597059498e-144, E: 1.7976931348623157e308, F: .inf}",
+            r#"{"Metadata": {"A": 1e20, "B": 1.5e-7, "C": 0.1, "D": -2.2910339597059498e-144,
+                "E": 1.7976931348623157e308, "F": ".inf"}}"#,
+        );
     }
 
     #[test]
