@@ -39,7 +39,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_config::BehaviorVersion;
-use aws_config::timeout::TimeoutConfig;
 use aws_sdk_servicecatalog::types::{AccessLevelFilter, AccessLevelFilterKey, ProvisionedProductViewFilterBy};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
@@ -79,16 +78,6 @@ const EXPECTED_PER_IMPORT: [(Op, u64); 9] = [
     (Op::PutEvents, 1),
 ];
 const CALLS_PER_IMPORT: u64 = 10;
-
-/// `src/main.rs`'s `sdk_timeouts`: connect 3 s, an attempt 5 s, a whole operation 7 s.
-fn sdk_timeouts() -> TimeoutConfig {
-    TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(3))
-        .read_timeout(Duration::from_secs(5))
-        .operation_attempt_timeout(Duration::from_secs(5))
-        .operation_timeout(Duration::from_secs(7))
-        .build()
-}
 
 // ---- the fake AWS ---------------------------------------------------------------------------------------------------
 
@@ -543,19 +532,20 @@ fn start_fake() -> (SocketAddr, Arc<Served>) {
 #[derive(Debug, Clone, Default)]
 struct Cpu {
     thread_ns: u64,
-    thread_ticks: u64,
+    /// utime and stime of this thread.
+    thread_ticks: (u64, u64),
     process_ticks: u64,
     /// Nanoseconds on CPU per thread name (`comm`), over the process's threads alive now.
     by_name: BTreeMap<String, u64>,
 }
 
-/// utime + stime of a `/proc/…/stat` line: fields 14 and 15, counted after the `)` that ends the command name.
-fn stat_ticks(path: &str) -> u64 {
+/// utime and stime of a `/proc/…/stat` line: fields 14 and 15, counted after the `)` that ends the command name.
+fn stat_ticks(path: &str) -> (u64, u64) {
     let stat = std::fs::read_to_string(path).unwrap();
     let after = &stat[stat.rfind(')').unwrap() + 2..];
     let fields: Vec<&str> = after.split(' ').collect();
     // After `pid (comm) ` the fields are numbered from 3 (state): utime is 14, stime 15.
-    fields[14 - 3].parse::<u64>().unwrap() + fields[15 - 3].parse::<u64>().unwrap()
+    (fields[14 - 3].parse().unwrap(), fields[15 - 3].parse().unwrap())
 }
 
 fn schedstat_ns(path: &str) -> u64 {
@@ -577,7 +567,10 @@ fn cpu_now() -> Cpu {
     Cpu {
         thread_ns: schedstat_ns("/proc/thread-self/schedstat"),
         thread_ticks: stat_ticks("/proc/thread-self/stat"),
-        process_ticks: stat_ticks("/proc/self/stat"),
+        process_ticks: {
+            let (user, system) = stat_ticks("/proc/self/stat");
+            user + system
+        },
         by_name,
     }
 }
@@ -596,7 +589,8 @@ fn clock_ticks_per_second() -> u64 {
 #[derive(Debug, Clone)]
 struct Figures {
     cpu_ms: f64,
-    cpu_ms_ticks: f64,
+    /// This thread's CPU from its utime and stime: user, system.
+    cpu_ms_ticks: (f64, f64),
     process_ms_ticks: f64,
     wall_ms: f64,
     requests: f64,
@@ -632,7 +626,10 @@ where
         .collect();
     Figures {
         cpu_ms: (after.thread_ns - before.thread_ns) as f64 / 1e6 / n,
-        cpu_ms_ticks: (after.thread_ticks - before.thread_ticks) as f64 * ms_per_tick / n,
+        cpu_ms_ticks: (
+            (after.thread_ticks.0 - before.thread_ticks.0) as f64 * ms_per_tick / n,
+            (after.thread_ticks.1 - before.thread_ticks.1) as f64 * ms_per_tick / n,
+        ),
         process_ms_ticks: (after.process_ticks - before.process_ticks) as f64 * ms_per_tick / n,
         wall_ms: wall.as_secs_f64() * 1000.0 / n,
         requests: (requests_after.iter().sum::<u64>() - requests_before.iter().sum::<u64>()) as f64 / n,
@@ -687,7 +684,7 @@ async fn bench() {
     // src/main.rs's one config load, with what the environment gives in Lambda (region, credentials) given here, and
     // the fake as every service's endpoint.
     let aws = aws_config::defaults(BehaviorVersion::latest())
-        .timeout_config(sdk_timeouts())
+        .timeout_config(sc_stack_importer::aws::sdk_timeouts())
         .region(aws_config::Region::new("us-east-1"))
         .endpoint_url(&endpoint)
         .credentials_provider(aws_sdk_servicecatalog::config::Credentials::new(
@@ -856,7 +853,7 @@ async fn bench() {
 
     eprintln!(
         "import_cpu: {iterations} iterations x {rounds} rounds (after {warmup} warm-up), CLK_TCK {tick}; \
-         CPU of the invoking thread (schedstat ns; stat ticks in brackets)"
+         CPU of the invoking thread (schedstat ns; in brackets its utime and stime, in clock ticks)"
     );
     // For a profile of one phase: `IMPORT_CPU_PHASE=import` (or `describe-record`, `calls`) measures only that one.
     if let Ok(phase) = std::env::var("IMPORT_CPU_PHASE") {
@@ -884,10 +881,11 @@ async fn bench() {
             let others: Vec<String> =
                 figures.other_threads_ms.iter().map(|(name, ms)| format!("{name} {ms:.3}")).collect();
             eprintln!(
-                "  round {round} {name:<20} CPU {:>6.3} ms [{:>5.2}] | process {:>5.2} ms | wall {:>6.3} ms | \
-                 {:.1} requests, {:.2} new connections | other threads ms: {}",
+                "  round {round} {name:<20} CPU {:>6.3} ms [user {:>5.2} sys {:>4.2}] | process {:>5.2} ms | \
+                 wall {:>6.3} ms | {:.1} requests, {:.2} new connections | other threads ms: {}",
                 figures.cpu_ms,
-                figures.cpu_ms_ticks,
+                figures.cpu_ms_ticks.0,
+                figures.cpu_ms_ticks.1,
                 figures.process_ms_ticks,
                 figures.wall_ms,
                 figures.requests,
@@ -919,10 +917,17 @@ async fn bench() {
         wall(&same_figures),
         process(&same_figures)
     );
+    // The host's noise moves whole rounds up and down together: the ratio within a round is the steadier figure.
+    let ratio = |figures: &[Figures]| {
+        median(import_figures.iter().zip(figures).map(|(import, floor)| import.cpu_ms / floor.cpu_ms).collect())
+    };
+    let own =
+        median(import_figures.iter().zip(&same_figures).map(|(import, same)| import.cpu_ms - same.cpu_ms).collect());
     eprintln!(
-        "  import / 10 x DescribeRecord = {:.2}; import - its 10 bare calls = {:.3} ms (the function's own work)",
-        import_cpu / floor_cpu,
-        import_cpu - same_cpu
+        "  import / 10 x DescribeRecord = {:.2}, import / its 10 bare calls = {:.2} (medians of the rounds' ratios); \
+         import - its 10 bare calls = {own:.3} ms (the function's own work)",
+        ratio(&floor_figures),
+        ratio(&same_figures)
     );
 }
 

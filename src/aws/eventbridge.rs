@@ -28,7 +28,7 @@ pub fn outcome_entry(outcome: &Outcome, bus: &str, source: &str) -> PutEventsReq
         .event_bus_name(bus)
         .source(source)
         .detail_type(DETAIL_TYPE)
-        .detail(outcome.to_json().to_string())
+        .detail(super::outcome_text(outcome))
         .set_resources(stack_arn.map(|arn| vec![arn]))
         .build()
 }

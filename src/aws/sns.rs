@@ -49,7 +49,7 @@ impl OutcomePublisher for SnsOutcomePublisher {
             .publish()
             .topic_arn(&self.topic_arn)
             .subject(subject(outcome))
-            .message(outcome.to_json().to_string());
+            .message(super::outcome_text(outcome));
         for (name, attribute) in message_attributes(outcome)? {
             request = request.message_attributes(name, attribute);
         }
