@@ -719,6 +719,7 @@ async fn bench() {
             },
         },
         publisher: (sns, events),
+        queue: None::<sc_stack_importer::aws::SqsImportQueue>,
         default_budget: Duration::from_secs(120),
         function_name: config.function_name,
     };

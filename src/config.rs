@@ -43,6 +43,8 @@ pub struct Config {
     pub function_name: String,
     /// Lambda sets `AWS_LAMBDA_LOG_FORMAT=JSON` when the function's LoggingConfig asks for JSON logs.
     pub json_logs: bool,
+    /// The FIFO import queue (`IMPORT_QUEUE_URL`, docs/CONTRACT.md §7); unset: every input is decided where it arrives.
+    pub import_queue_url: Option<String>,
 }
 
 impl Config {
@@ -92,7 +94,12 @@ impl Config {
         };
         let function_name = read("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|| "sc-stack-importer".to_owned());
         let json_logs = read("AWS_LAMBDA_LOG_FORMAT").is_some_and(|format| format.eq_ignore_ascii_case("json"));
+        let import_queue_url = read("IMPORT_QUEUE_URL");
+        if let Some(url) = &import_queue_url {
+            check_fifo_queue_url(url).map_err(|problem| invalid("IMPORT_QUEUE_URL", problem))?;
+        }
         Ok(Self {
+            import_queue_url,
             outcome_topic_arn,
             outcome_event_bus,
             outcome_event_source,
@@ -105,6 +112,20 @@ impl Config {
             json_logs,
         })
     }
+}
+
+/// A queue URL (`https://sqs.<region>.amazonaws.com/<account>/<name>.fifo`, or a local endpoint's) of a FIFO
+/// queue: only FIFO message groups serialize imports per account and region.
+fn check_fifo_queue_url(url: &str) -> Result<(), String> {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    let name = rest.and_then(|rest| rest.rsplit_once('/')).map(|(_, name)| name).unwrap_or_default();
+    if rest.is_none() || !name.ends_with(".fifo") || url.chars().any(char::is_whitespace) {
+        return Err(format!(
+            "{:?} is not the URL of a FIFO queue (https://sqs.<region>.amazonaws.com/<account>/<name>.fifo)",
+            crate::text::truncate(url, 200)
+        ));
+    }
+    Ok(())
 }
 
 /// The Runtime API address Lambda gives the process (`AWS_LAMBDA_RUNTIME_API`), where an init failure is reported.
@@ -172,6 +193,7 @@ mod tests {
         assert!(!config.dry_run);
         assert_eq!(config.accept_language, AcceptLanguage::En);
         assert_eq!(config.template_url_allow.to_string(), "https://*.amazonaws.com:443,https://*.amazonaws.com.cn:443");
+        assert_eq!(config.import_queue_url, None);
     }
 
     #[test]
@@ -193,8 +215,13 @@ mod tests {
             ("DRY_RUN", "TRUE"),
             ("ACCEPT_LANGUAGE", "jp"),
             ("TEMPLATE_URL_ALLOW", "http://127.0.0.1:*"),
+            ("IMPORT_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/111122223333/imports.fifo"),
         ])
         .unwrap();
+        assert_eq!(
+            config.import_queue_url.as_deref(),
+            Some("https://sqs.us-east-1.amazonaws.com/111122223333/imports.fifo")
+        );
         assert_eq!(config.outcome_topic_arn.as_deref(), Some("arn:aws:sns:us-east-1:111122223333:outcomes"));
         assert_eq!(config.outcome_event_source, "platform.importer");
         assert_eq!(config.tag_prefix, "platform/");
@@ -217,6 +244,8 @@ mod tests {
             ("DRY_RUN", "yes"),
             ("ACCEPT_LANGUAGE", "fr"),
             ("TEMPLATE_URL_ALLOW", "127.0.0.1"),
+            ("IMPORT_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/111122223333/imports"),
+            ("IMPORT_QUEUE_URL", "imports.fifo"),
         ] {
             let error = config(&[(variable, value)]).unwrap_err();
             assert_eq!(error.variable, variable, "{value}");

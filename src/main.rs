@@ -62,6 +62,10 @@ async fn main() -> anyhow::Result<()> {
             config.outcome_event_source.clone(),
         )
     });
+    let queue = config
+        .import_queue_url
+        .clone()
+        .map(|queue_url| aws::SqsImportQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url));
     let handler = Handler {
         pipeline: Pipeline {
             accounts: OwnAccount::new(aws, config.accept_language),
@@ -76,6 +80,7 @@ async fn main() -> anyhow::Result<()> {
             },
         },
         publisher: (sns, events),
+        queue,
         default_budget: DEFAULT_BUDGET,
         function_name: config.function_name,
     };
@@ -84,6 +89,7 @@ async fn main() -> anyhow::Result<()> {
         eventbridge = handler.publisher.1.is_some(),
         rules = handler.pipeline.settings.rules.len(),
         dry_run = handler.pipeline.settings.dry_run,
+        import_queue = handler.queue.is_some(),
         "sc-stack-importer ready"
     );
 

@@ -1,20 +1,22 @@
 //! The outcome of one stack's import attempt: the record published to SNS/EventBridge and returned to callers
 //! (docs/CONTRACT.md §3). Its field names and codes are a public interface: add to them, never rename.
 
-use serde::Serialize;
 use serde::ser::SerializeStruct;
+use serde::{Deserialize, Serialize};
 
 use crate::decision::{OutcomeKind, Reason, Verdict};
 use crate::ids::{ArtifactId, ProductId, ProvisionedProductName};
 use crate::record::Record;
 use crate::stack::{Stack, StackArn, StackRef};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TriggerKind {
     Event,
     Queue,
     Manual,
+    /// A sweep over the existing stacks (docs/CONTRACT.md §1d); the trigger id is the sweep's id.
+    Sweep,
 }
 
 /// What made the function look at the stack: an EventBridge event id, an SQS message id or a request id.

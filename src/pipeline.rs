@@ -170,6 +170,14 @@ where
     }
 }
 
+/// The outcome of a stack decided without the pipeline's AWS calls (a sweep's local decision), written as the
+/// pipeline writes its own.
+pub fn decided_locally(trigger: Trigger, stack: &Stack, dry_run: bool, verdict: Verdict) -> Outcome {
+    let mut draft = Draft::new(trigger, dry_run);
+    draft.read(stack);
+    draft.finish(verdict)
+}
+
 /// A stack whose decision did not finish before the invocation's time ran out: retryable, since nothing was decided.
 fn out_of_time(stack: &StackRef) -> Verdict {
     Verdict::retryable(

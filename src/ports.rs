@@ -7,10 +7,11 @@ use std::fmt;
 use std::future::Future;
 
 pub use crate::failure::{FailureKind, ServiceFailure};
-use crate::ids::{ArtifactId, ProductId, ProvisionedProductId, ProvisionedProductName, RecordId, Scope};
+use crate::ids::{AccountId, ArtifactId, ProductId, ProvisionedProductId, ProvisionedProductName, RecordId, Scope};
 use crate::outcome::Outcome;
 use crate::record::Record;
 use crate::stack::{Stack, StackArn, StackRef};
+use crate::sweep::SweepSummary;
 
 /// Reads CloudFormation stacks.
 pub trait StackReader {
@@ -19,6 +20,10 @@ pub trait StackReader {
 
     /// The template the stack was created or last updated with, before transforms.
     fn original_template(&self, stack: &StackArn) -> impl Future<Output = Result<String, ServiceFailure>> + Send;
+
+    /// Every stack of the account and region, tags included, in as few calls as the service allows (a sweep reads
+    /// thousands this way instead of one call per stack). Deleted stacks never appear.
+    fn list(&self) -> impl Future<Output = Result<Vec<Stack>, ServiceFailure>> + Send;
 }
 
 /// A provisioned product: what Service Catalog manages, here found by its stack or its name.
@@ -47,6 +52,9 @@ pub trait ProvisionedProducts {
         &self,
         name: &ProvisionedProductName,
     ) -> impl Future<Output = Result<Option<ProvisionedProduct>, ServiceFailure>> + Send;
+
+    /// Every provisioned product of the account and region: a sweep loads them once instead of searching per stack.
+    fn all(&self) -> impl Future<Output = Result<Vec<ProvisionedProduct>, ServiceFailure>> + Send;
 }
 
 /// One version (provisioning artifact) of a product, as a product's list of versions shows it.
@@ -176,9 +184,11 @@ pub struct PublishError {
     pub message: String,
 }
 
-/// Delivers an outcome to its subscribers.
+/// Delivers outcomes, and a sweep's summary, to their subscribers.
 pub trait OutcomePublisher {
     fn publish(&self, outcome: &Outcome) -> impl Future<Output = Result<(), PublishError>> + Send;
+
+    fn publish_summary(&self, summary: &SweepSummary) -> impl Future<Output = Result<(), PublishError>> + Send;
 }
 
 /// No destination configured: nothing to deliver, nothing to fail.
@@ -189,14 +199,51 @@ impl<P: OutcomePublisher + Sync> OutcomePublisher for Option<P> {
             None => Ok(()),
         }
     }
+
+    async fn publish_summary(&self, summary: &SweepSummary) -> Result<(), PublishError> {
+        match self {
+            Some(publisher) => publisher.publish_summary(summary).await,
+            None => Ok(()),
+        }
+    }
 }
 
-/// Both destinations get every outcome; the first failure is reported after both were tried.
+/// Both destinations get everything; the first failure is reported after both were tried.
 impl<A: OutcomePublisher + Sync, B: OutcomePublisher + Sync> OutcomePublisher for (A, B) {
     async fn publish(&self, outcome: &Outcome) -> Result<(), PublishError> {
         let (first, second) = tokio::join!(self.0.publish(outcome), self.1.publish(outcome));
         first.and(second)
     }
+
+    async fn publish_summary(&self, summary: &SweepSummary) -> Result<(), PublishError> {
+        let (first, second) = tokio::join!(self.0.publish_summary(summary), self.1.publish_summary(summary));
+        first.and(second)
+    }
+}
+
+/// One message for the import queue (docs/CONTRACT.md §7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueMessage {
+    /// `MessageGroupId`: the queue runs one group's messages one at a time, in order.
+    pub group: String,
+    /// `MessageDeduplicationId`: the queue drops a second message with the same id for five minutes.
+    pub deduplication_id: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the import queue did not take {refused} of {sent} messages: {message}")]
+pub struct QueueError {
+    pub sent: usize,
+    pub refused: usize,
+    pub message: String,
+}
+
+/// The import queue: work items wait here, serialized per account and region, until the function takes them.
+pub trait ImportQueue {
+    /// Sends every message, or fails. Messages sent before a failure stay sent; their deduplication ids make a
+    /// resend of the same messages harmless.
+    fn send(&self, messages: &[QueueMessage]) -> impl Future<Output = Result<(), QueueError>> + Send;
 }
 
 /// The ports of one account and region.
@@ -214,6 +261,12 @@ pub trait Accounts {
     type Provisioned: ProvisionedProducts + Send + Sync;
     type Versions: ProductVersions + Send + Sync;
     type Importer: Importer + Send + Sync;
+
+    /// Whether this seam can open ports in `account` (`home` is the function's own). Listing another account's
+    /// stacks with the function's own credentials would list its own, so a sweep asks before it lists.
+    fn reaches(&self, account: &AccountId, home: &AccountId) -> bool {
+        account == home
+    }
 
     /// The ports for `scope`; an error when its credentials cannot be had (the outcome names why).
     #[allow(clippy::type_complexity)]

@@ -71,20 +71,28 @@ impl Holder {
                 Held::Settled(verdict, record)
             }
             Some(record) if is_same_import(&record, stack, route) => Held::Follow(record),
-            record => Held::Settled(
-                Verdict::new(
-                    Reason::AlreadyProvisioned,
-                    format!(
-                        "stack {} is already provisioned product {} ({}), status {status}",
-                        stack.name(),
-                        product.name,
-                        product.id
-                    ),
-                ),
-                record,
-            ),
+            record => Held::Settled(already_provisioned(stack, &product), record),
         }
     }
+}
+
+/// Settled statuses: the provisioned product holds the stack and nothing about it is still running or failed.
+pub fn is_settled(product: &ProvisionedProduct) -> bool {
+    matches!(product.status.as_deref(), Some("AVAILABLE" | "TAINTED"))
+}
+
+/// Someone's provisioned product holds the stack: nothing to import.
+pub fn already_provisioned(stack: &Stack, product: &ProvisionedProduct) -> Verdict {
+    Verdict::new(
+        Reason::AlreadyProvisioned,
+        format!(
+            "stack {} is already provisioned product {} ({}), status {}",
+            stack.name(),
+            product.name,
+            product.id,
+            product.status.as_deref().unwrap_or("unknown")
+        ),
+    )
 }
 
 /// Whether `record` is the import this stack version gets: an import that succeeded, made after the stack's last

@@ -1,4 +1,5 @@
-//! CloudFormation adapter: reads stacks (DescribeStacks) and their original templates (GetTemplate).
+//! CloudFormation adapter: reads stacks (DescribeStacks, one or every page of all) and their original templates
+//! (GetTemplate).
 
 use std::collections::BTreeMap;
 
@@ -44,7 +45,37 @@ impl StackReader for CloudFormationStackReader {
             .map_err(failure(GET_TEMPLATE))?;
         output.template_body().map(str::to_owned).ok_or_else(|| unexpected(GET_TEMPLATE, "no TemplateBody"))
     }
+
+    async fn list(&self) -> Result<Vec<Stack>, ServiceFailure> {
+        // DescribeStacks without a name: every active stack with its tags, a page (up to 100) per call — where
+        // ListStacks would need one DescribeStacks per stack for the tags.
+        let mut stacks = Vec::new();
+        let mut next_token: Option<String> = None;
+        for _ in 0..MAX_LIST_PAGES {
+            let output = self
+                .client
+                .describe_stacks()
+                .set_next_token(next_token.take())
+                .send()
+                .await
+                .map_err(failure(DESCRIBE))?;
+            for stack in output.stacks() {
+                match stack_from_sdk(stack) {
+                    Ok(stack) => stacks.push(stack),
+                    Err(error) => tracing::warn!(%error, "a listed stack was left out"),
+                }
+            }
+            match output.next_token() {
+                Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
+                _ => return Ok(stacks),
+            }
+        }
+        Err(unexpected(DESCRIBE, format!("more than {MAX_LIST_PAGES} pages of stacks")))
+    }
 }
+
+/// 100,000 stacks at 100 a page: far beyond CloudFormation's per-region stack quota, so more means a token loop.
+const MAX_LIST_PAGES: usize = 1000;
 
 const DESCRIBE: &str = "DescribeStacks";
 const GET_TEMPLATE: &str = "GetTemplate";

@@ -5,8 +5,10 @@ use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 
 use crate::outcome::Outcome;
 use crate::ports::{OutcomePublisher, PublishError};
+use crate::sweep::SweepSummary;
 
 pub const DETAIL_TYPE: &str = "Stack Import Outcome";
+pub const SUMMARY_DETAIL_TYPE: &str = "Stack Import Sweep Summary";
 
 #[derive(Debug, Clone)]
 pub struct EventBridgeOutcomePublisher {
@@ -33,13 +35,33 @@ pub fn outcome_entry(outcome: &Outcome, bus: &str, source: &str) -> PutEventsReq
         .build()
 }
 
+/// The PutEvents entry for a sweep's summary.
+pub fn summary_entry(summary: &SweepSummary, bus: &str, source: &str) -> PutEventsRequestEntry {
+    PutEventsRequestEntry::builder()
+        .event_bus_name(bus)
+        .source(source)
+        .detail_type(SUMMARY_DETAIL_TYPE)
+        .detail(summary.to_json().to_string())
+        .build()
+}
+
 impl OutcomePublisher for EventBridgeOutcomePublisher {
     async fn publish(&self, outcome: &Outcome) -> Result<(), PublishError> {
+        self.put(outcome_entry(outcome, &self.bus, &self.source)).await
+    }
+
+    async fn publish_summary(&self, summary: &SweepSummary) -> Result<(), PublishError> {
+        self.put(summary_entry(summary, &self.bus, &self.source)).await
+    }
+}
+
+impl EventBridgeOutcomePublisher {
+    async fn put(&self, entry: PutEventsRequestEntry) -> Result<(), PublishError> {
         let destination = || format!("EventBridge bus {}", self.bus);
-        let output =
-            self.client.put_events().entries(outcome_entry(outcome, &self.bus, &self.source)).send().await.map_err(
-                |error| PublishError { destination: destination(), message: super::error::classify(error).to_string() },
-            )?;
+        let output = self.client.put_events().entries(entry).send().await.map_err(|error| PublishError {
+            destination: destination(),
+            message: super::error::classify(error).to_string(),
+        })?;
         // PutEvents answers 200 even when an entry was refused; FailedEntryCount says so.
         if output.failed_entry_count() > 0 {
             let why = output

@@ -8,6 +8,7 @@ pub mod eventbridge;
 pub mod http;
 pub mod servicecatalog;
 pub mod sns;
+pub mod sqs;
 
 pub use accounts::{AwsPorts, OwnAccount};
 pub use cloudformation::CloudFormationStackReader;
@@ -15,6 +16,7 @@ pub use eventbridge::EventBridgeOutcomePublisher;
 pub use http::HttpTemplateFetcher;
 pub use servicecatalog::{ServiceCatalogImporter, ServiceCatalogProductVersions, ServiceCatalogProvisionedProducts};
 pub use sns::SnsOutcomePublisher;
+pub use sqs::SqsImportQueue;
 
 /// Every SDK call's time bounds, set once on the shared config: connect 3 s, an attempt 5 s, a whole operation (the
 /// SDK's three attempts with backoff) 7 s — so that a hung connection cannot spend the invocation.

@@ -100,6 +100,37 @@ impl Catalog {
     }
 }
 
+/// Every provisioned product of the account: 100,000 at 100 a page, far beyond what one account holds.
+const MAX_ALL_PAGES: usize = 1000;
+
+impl Catalog {
+    async fn all(&self) -> Result<Vec<ProvisionedProduct>, ServiceFailure> {
+        let access = AccessLevelFilter::builder().key(AccessLevelFilterKey::Account).value("self").build();
+        let mut products = Vec::new();
+        let mut page_token: Option<String> = None;
+        for _ in 0..MAX_ALL_PAGES {
+            let output = self
+                .client
+                .search_provisioned_products()
+                .accept_language(self.accept_language.as_str())
+                .access_level_filter(access.clone())
+                .page_size(100)
+                .set_page_token(page_token.take())
+                .send()
+                .await
+                .map_err(failure(SEARCH))?;
+            for found in output.provisioned_products() {
+                products.push(provisioned_product(found)?);
+            }
+            match output.next_page_token() {
+                Some(token) if !token.is_empty() => page_token = Some(token.to_owned()),
+                _ => return Ok(products),
+            }
+        }
+        Err(unexpected(SEARCH, format!("more than {MAX_ALL_PAGES} pages of provisioned products")))
+    }
+}
+
 fn provisioned_product(found: &ProvisionedProductAttribute) -> Result<ProvisionedProduct, ServiceFailure> {
     let id = ProvisionedProductId::parse(found.id().unwrap_or_default())
         .map_err(|error| unexpected(SEARCH, error.to_string()))?;
@@ -123,6 +154,10 @@ impl ProvisionedProducts for ServiceCatalogProvisionedProducts {
     async fn by_name(&self, name: &ProvisionedProductName) -> Result<Option<ProvisionedProduct>, ServiceFailure> {
         // A name query also finds longer names: keep only the exact name.
         self.0.search(search_query("name", name.as_str()), |product| product.name() == Some(name.as_str())).await
+    }
+
+    async fn all(&self) -> Result<Vec<ProvisionedProduct>, ServiceFailure> {
+        self.0.all().await
     }
 }
 

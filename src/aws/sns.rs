@@ -1,10 +1,11 @@
-//! SNS adapter: publishes each outcome to the outcome topic (docs/CONTRACT.md §4).
+//! SNS adapter: publishes each outcome, and each sweep's summary, to the outcome topic (docs/CONTRACT.md §4, §1d).
 
 use aws_sdk_sns::Client;
 use aws_sdk_sns::types::MessageAttributeValue;
 
 use crate::outcome::Outcome;
 use crate::ports::{OutcomePublisher, PublishError};
+use crate::sweep::SweepSummary;
 
 #[derive(Debug, Clone)]
 pub struct SnsOutcomePublisher {
@@ -29,14 +30,43 @@ pub fn subject(outcome: &Outcome) -> String {
 
 /// The `outcome` and `reason` attributes that subscription filter policies match on.
 pub fn message_attributes(outcome: &Outcome) -> Result<Vec<(&'static str, MessageAttributeValue)>, PublishError> {
-    [("outcome", outcome.kind().as_str()), ("reason", outcome.reason().as_str())]
-        .into_iter()
+    string_attributes(&[("outcome", outcome.kind().as_str()), ("reason", outcome.reason().as_str())])
+}
+
+/// The attributes of a sweep summary: `outcome` = `SWEEP_SUMMARY`, so that a filter policy tells it from outcomes.
+pub const SWEEP_SUMMARY: &str = "SWEEP_SUMMARY";
+
+impl SnsOutcomePublisher {
+    async fn send(
+        &self,
+        subject: String,
+        message: String,
+        attributes: &[(&'static str, &str)],
+    ) -> Result<(), PublishError> {
+        let subject: String =
+            subject.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' }).take(100).collect();
+        let mut request = self.client.publish().topic_arn(&self.topic_arn).subject(subject).message(message);
+        for (name, attribute) in string_attributes(attributes)? {
+            request = request.message_attributes(name, attribute);
+        }
+        request.send().await.map(|_| ()).map_err(|error| PublishError {
+            destination: format!("SNS topic {}", self.topic_arn),
+            message: super::error::classify(error).to_string(),
+        })
+    }
+}
+
+fn string_attributes(
+    attributes: &[(&'static str, &str)],
+) -> Result<Vec<(&'static str, MessageAttributeValue)>, PublishError> {
+    attributes
+        .iter()
         .map(|(name, value)| {
             MessageAttributeValue::builder()
                 .data_type("String")
-                .string_value(value)
+                .string_value(*value)
                 .build()
-                .map(|attribute| (name, attribute))
+                .map(|attribute| (*name, attribute))
                 .map_err(|error| PublishError { destination: "SNS".into(), message: error.to_string() })
         })
         .collect()
@@ -44,18 +74,11 @@ pub fn message_attributes(outcome: &Outcome) -> Result<Vec<(&'static str, Messag
 
 impl OutcomePublisher for SnsOutcomePublisher {
     async fn publish(&self, outcome: &Outcome) -> Result<(), PublishError> {
-        let mut request = self
-            .client
-            .publish()
-            .topic_arn(&self.topic_arn)
-            .subject(subject(outcome))
-            .message(super::outcome_text(outcome));
-        for (name, attribute) in message_attributes(outcome)? {
-            request = request.message_attributes(name, attribute);
-        }
-        request.send().await.map(|_| ()).map_err(|error| PublishError {
-            destination: format!("SNS topic {}", self.topic_arn),
-            message: super::error::classify(error).to_string(),
-        })
+        let attributes = [("outcome", outcome.kind().as_str()), ("reason", outcome.reason().as_str())];
+        self.send(subject(outcome), super::outcome_text(outcome), &attributes).await
+    }
+
+    async fn publish_summary(&self, summary: &SweepSummary) -> Result<(), PublishError> {
+        self.send(summary.subject(), summary.to_json().to_string(), &[("outcome", SWEEP_SUMMARY)]).await
     }
 }

@@ -1,6 +1,6 @@
-//! The three input shapes (docs/CONTRACT.md §1) — an EventBridge stack status event, an SQS batch of such events, a
-//! manual request — parsed once into work items. Nothing here fails: bad input becomes an item that ends
-//! INVALID_REQUEST.
+//! The input shapes (docs/CONTRACT.md §1, §1d, §7) — an EventBridge stack status event, an SQS batch (of such events,
+//! of import queue work items, or of a sweep's continuation), a manual request, a sweep — parsed once into work.
+//! Nothing here fails: bad input becomes an item that ends INVALID_REQUEST.
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use serde::{Deserialize, Serialize};
@@ -8,8 +8,10 @@ use serde_json::{Map, Value};
 
 use crate::outcome::{Trigger, TriggerKind};
 use crate::pipeline::{StackRequest, Task, WorkItem};
+use crate::queue::QueuedImport;
 use crate::routing::RouteFields;
 use crate::stack::{StackArn, StackName, StackRef};
+use crate::sweep::SweepRequest;
 use crate::text::truncate;
 
 pub const STACK_EVENT_SOURCE: &str = "aws.cloudformation";
@@ -25,13 +27,24 @@ pub enum Invocation {
     StackEvent(WorkItem),
     Queue(Vec<QueueItem>),
     Manual(Vec<WorkItem>),
+    Sweep(SweepRequest),
 }
 
 /// An SQS record and the work its body asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueItem {
     pub message_id: String,
-    pub item: WorkItem,
+    /// `MessageGroupId`, on a FIFO queue's records: a group's later records wait for its earlier ones.
+    pub group: Option<String>,
+    pub work: QueueWork,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum QueueWork {
+    /// One stack: a queued work item, or an event (a redriven dead-letter queue).
+    Decide(WorkItem),
+    /// The rest of a sweep, queued by the invocation that ran out of time.
+    Sweep(SweepRequest),
 }
 
 /// The `detail` of a "CloudFormation Stack Status Change" event. Every field is optional in real events.
@@ -49,6 +62,16 @@ impl Invocation {
             Value::Object(mut object) => {
                 if let Some(records) = object.remove("Records") {
                     Invocation::Queue(queue_items(records))
+                } else if let Some(sweep) = object.remove("sweep") {
+                    let refuse = |message| {
+                        let trigger = Trigger::new(TriggerKind::Manual, request_id);
+                        Invocation::Manual(vec![WorkItem { trigger, task: invalid(message) }])
+                    };
+                    match (object.keys().next(), SweepRequest::parse(sweep)) {
+                        (Some(field), _) => refuse(format!("unknown field {:?} beside \"sweep\"", truncate(field, 60))),
+                        (None, Ok(request)) => Invocation::Sweep(request),
+                        (None, Err(message)) => refuse(message),
+                    }
                 } else if object.contains_key("source") || object.contains_key("detail-type") {
                     let trigger_id = object.get("id").and_then(Value::as_str).unwrap_or(request_id);
                     let trigger = Trigger::new(TriggerKind::Event, trigger_id);
@@ -106,7 +129,7 @@ fn queue_items(records: Value) -> Vec<QueueItem> {
     let refuse = |message: String| {
         let item =
             WorkItem { trigger: Trigger::new(TriggerKind::Queue, ""), task: Task::Invalid { stack: None, message } };
-        vec![QueueItem { message_id: String::new(), item }]
+        vec![QueueItem { message_id: String::new(), group: None, work: QueueWork::Decide(item) }]
     };
     let records = match records {
         Value::Array(records) if records.len() > MAX_QUEUE_RECORDS => {
@@ -127,19 +150,53 @@ fn queue_items(records: Value) -> Vec<QueueItem> {
                 .and_then(Value::as_str)
                 .map(str::to_owned)
                 .unwrap_or_else(|| format!("record-{index}"));
-            let task = match record.get("body") {
-                Some(Value::String(body)) => body_task(body),
-                _ => Task::Invalid { stack: None, message: "the SQS record has no string body".into() },
-            };
+            let group =
+                record.pointer("/attributes/MessageGroupId").and_then(Value::as_str).map(|group| truncate(group, 128));
             let trigger = Trigger::new(TriggerKind::Queue, &message_id);
-            QueueItem { message_id, item: WorkItem { trigger, task } }
+            let work = match record.get("body") {
+                Some(Value::String(body)) => body_work(body, trigger),
+                _ => QueueWork::Decide(WorkItem {
+                    trigger,
+                    task: Task::Invalid { stack: None, message: "the SQS record has no string body".into() },
+                }),
+            };
+            QueueItem { message_id, group, work }
         })
         .collect()
 }
 
-/// An SQS body holds an EventBridge event, or the Lambda on-failure record that wraps one in `requestPayload`.
-fn body_task(body: &str) -> Task {
-    match serde_json::from_str::<Value>(body) {
+/// An SQS body holds an import queue work item, a sweep's continuation, an EventBridge event, or the Lambda
+/// on-failure record that wraps one in `requestPayload`. A work item names its own trigger (the event or sweep that
+/// queued it); the others are triggered by the message.
+fn body_work(body: &str, message: Trigger) -> QueueWork {
+    let parsed = serde_json::from_str::<Value>(body);
+    if let Ok(Value::Object(object)) = &parsed {
+        if object.contains_key("importStack") {
+            return QueueWork::Decide(match QueuedImport::parse(Value::Object(object.clone())) {
+                Ok(queued) => WorkItem {
+                    trigger: queued.trigger,
+                    task: Task::Import(StackRequest {
+                        stack: StackRef::Arn(queued.stack),
+                        route: RouteFields::default(),
+                        dry_run: queued.dry_run,
+                    }),
+                },
+                Err(problem) => WorkItem { trigger: message, task: invalid(problem) },
+            });
+        }
+        if let (Some(sweep), 1) = (object.get("sweep"), object.len()) {
+            return match SweepRequest::parse(sweep.clone()) {
+                Ok(request) => QueueWork::Sweep(request),
+                Err(problem) => QueueWork::Decide(WorkItem { trigger: message, task: invalid(problem) }),
+            };
+        }
+    }
+    QueueWork::Decide(WorkItem { trigger: message, task: body_task(parsed) })
+}
+
+/// An event body, or the Lambda on-failure record that wraps one in `requestPayload`.
+fn body_task(parsed: serde_json::Result<Value>) -> Task {
+    match parsed {
         Ok(Value::Object(mut object)) => match object.remove("requestPayload") {
             Some(payload @ Value::Object(_)) => event_task(payload),
             Some(other) => Task::Invalid {
@@ -338,10 +395,49 @@ mod tests {
         ]});
         let Invocation::Queue(items) = Invocation::parse(payload, "req") else { panic!("not a queue invocation") };
         assert_eq!(items.iter().map(|i| i.message_id.as_str()).collect::<Vec<_>>(), ["m-1", "m-2", "m-3", "record-3"]);
-        assert_eq!(imported_stack(&items[0].item.task), ARN);
-        assert_eq!(imported_stack(&items[1].item.task), ARN);
-        assert!(matches!(items[2].item.task, Task::Invalid { .. }));
-        assert_eq!(items[0].item.trigger, Trigger { kind: TriggerKind::Queue, id: "m-1".into() });
+        assert_eq!(imported_stack(&decided(&items[0]).task), ARN);
+        assert_eq!(imported_stack(&decided(&items[1]).task), ARN);
+        assert!(matches!(decided(&items[2]).task, Task::Invalid { .. }));
+        assert_eq!(decided(&items[0]).trigger, Trigger { kind: TriggerKind::Queue, id: "m-1".into() });
+        assert_eq!(items[0].group, None);
+    }
+
+    fn decided(item: &QueueItem) -> &WorkItem {
+        match &item.work {
+            QueueWork::Decide(item) => item,
+            other => panic!("expected one stack, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn import_queue_records_carry_their_group_and_the_trigger_that_queued_them() {
+        let item = QueuedImport {
+            stack: StackArn::parse(ARN).unwrap(),
+            dry_run: Some(true),
+            trigger: Trigger::new(TriggerKind::Sweep, "sweep-7"),
+        };
+        let continuation = json!({"sweep":{"dryRun":true}});
+        let payload = json!({"Records":[
+            {"messageId":"m-1","body":item.message().body,"attributes":{"MessageGroupId":"111122223333:us-east-1"}},
+            {"messageId":"m-2","body":continuation.to_string(),"attributes":{"MessageGroupId":"sweep:sweep-7"}},
+            {"messageId":"m-3","body":"{\"importStack\":{},\"trigger\":{}}"}
+        ]});
+        let Invocation::Queue(items) = Invocation::parse(payload, "req") else { panic!("not a queue invocation") };
+        assert_eq!(items[0].group.as_deref(), Some("111122223333:us-east-1"));
+        assert_eq!(decided(&items[0]).trigger, Trigger::new(TriggerKind::Sweep, "sweep-7"));
+        let Task::Import(request) = &decided(&items[0]).task else { panic!() };
+        assert_eq!((request.stack.as_str(), request.dry_run), (ARN, Some(true)));
+        assert!(matches!(&items[1].work, QueueWork::Sweep(request) if request.dry_run == Some(true)));
+        assert!(matches!(&decided(&items[2]).task, Task::Invalid { message, .. } if message.contains("work item")));
+    }
+
+    #[test]
+    fn a_sweep_is_its_own_shape_and_refuses_what_it_does_not_know() {
+        assert!(matches!(Invocation::parse(json!({"sweep":{}}), "req"), Invocation::Sweep(_)));
+        for payload in [json!({"sweep":{"dryrun":true}}), json!({"sweep":{},"dryRun":true}), json!({"sweep":"all"})] {
+            let task = single(Invocation::parse(payload.clone(), "req")).task;
+            assert!(matches!(task, Task::Invalid { .. }), "{payload} gave {task:?}");
+        }
     }
 
     #[test]
@@ -398,7 +494,7 @@ mod tests {
             (0..=MAX_QUEUE_RECORDS).map(|i| json!({"messageId":format!("m-{i}"),"body":"{}"})).collect();
         let Invocation::Queue(items) = Invocation::parse(json!({"Records":records}), "req") else { panic!() };
         assert_eq!(items.len(), 1);
-        assert!(matches!(&items[0].item.task, Task::Invalid { message, .. } if message.contains("at most 10000")));
+        assert!(matches!(&decided(&items[0]).task, Task::Invalid { message, .. } if message.contains("at most 10000")));
 
         let mut event = stack_event(json!({"stack-id":ARN}));
         event["id"] = json!("e".repeat(100_000));

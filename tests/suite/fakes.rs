@@ -11,6 +11,7 @@ use sc_stack_importer::outcome::Outcome;
 use sc_stack_importer::ports::*;
 use sc_stack_importer::record::{Record, RecordError, RecordRequest, RecordStatus};
 use sc_stack_importer::stack::{Stack, StackArn, StackRef, StackStatus};
+use sc_stack_importer::sweep::SweepSummary;
 
 pub const ARN: &str =
     "arn:aws:cloudformation:us-east-1:111122223333:stack/payments-api/0b9a4c20-5ad5-11ef-a1b2-0a1b2c3d4e5f";
@@ -109,6 +110,14 @@ impl StackReader for FakeStacks {
             .map(|(_, template)| template.clone())
             .ok_or_else(|| failure(FailureKind::Permanent, "GetTemplate", "ValidationError"))
     }
+
+    async fn list(&self) -> Result<Vec<Stack>, ServiceFailure> {
+        self.calls.log("DescribeStacks (all)".into());
+        if let Some(failure) = next(&self.failures) {
+            return Err(failure);
+        }
+        Ok(self.stacks.lock().unwrap().values().map(|(stack, _)| stack.clone()).collect())
+    }
 }
 
 #[derive(Clone, Default)]
@@ -156,6 +165,14 @@ impl ProvisionedProducts for FakeProvisioned {
 
     async fn by_name(&self, name: &ProvisionedProductName) -> Result<Option<ProvisionedProduct>, ServiceFailure> {
         self.search(format!("SearchProvisionedProducts name:{name}"), |product| product.name == name.as_str())
+    }
+
+    async fn all(&self) -> Result<Vec<ProvisionedProduct>, ServiceFailure> {
+        self.calls.log("SearchProvisionedProducts (all)".into());
+        if let Some(failure) = next(&self.failures) {
+            return Err(failure);
+        }
+        Ok(self.products.lock().unwrap().clone())
     }
 }
 
@@ -284,6 +301,7 @@ impl TemplateFetcher for FakeTemplates {
 pub struct FakePublisher {
     pub(crate) calls: Calls,
     pub(crate) published: Arc<Mutex<Vec<Outcome>>>,
+    pub(crate) summaries: Arc<Mutex<Vec<SweepSummary>>>,
     pub(crate) fails: Arc<Mutex<bool>>,
 }
 
@@ -296,6 +314,37 @@ impl OutcomePublisher for FakePublisher {
         }
         Ok(())
     }
+
+    async fn publish_summary(&self, summary: &SweepSummary) -> Result<(), PublishError> {
+        self.calls.log(format!("Publish {}", summary.subject()));
+        self.summaries.lock().unwrap().push(summary.clone());
+        Ok(())
+    }
+}
+
+/// The import queue: keeps what was sent, drops a message whose deduplication id it already took (as a FIFO queue
+/// does within five minutes), or refuses everything.
+#[derive(Clone, Default)]
+pub struct FakeQueue {
+    pub(crate) calls: Calls,
+    pub(crate) messages: Arc<Mutex<Vec<QueueMessage>>>,
+    pub(crate) fails: Arc<Mutex<bool>>,
+}
+
+impl ImportQueue for FakeQueue {
+    async fn send(&self, messages: &[QueueMessage]) -> Result<(), QueueError> {
+        self.calls.log(format!("SendMessageBatch {}", messages.len()));
+        if *self.fails.lock().unwrap() {
+            return Err(QueueError { sent: messages.len(), refused: messages.len(), message: "AccessDenied".into() });
+        }
+        let mut kept = self.messages.lock().unwrap();
+        for message in messages {
+            if !kept.iter().any(|k| k.deduplication_id == message.deduplication_id) {
+                kept.push(message.clone());
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The per-account seam over the fakes: every scope opens the same fakes, and each scope opened is remembered.
@@ -305,6 +354,8 @@ pub struct FakeAccounts {
     pub opened: Arc<Mutex<Vec<Scope>>>,
     /// When set, no scope can be opened: its credentials are refused so.
     pub refusal: Option<ServiceFailure>,
+    /// Scopes in this region cannot be opened (an unreachable region).
+    pub unreachable_region: Option<String>,
 }
 
 impl Accounts for FakeAccounts {
@@ -318,6 +369,11 @@ impl Accounts for FakeAccounts {
         scope: &Scope,
     ) -> Result<AccountPorts<FakeStacks, FakeProvisioned, FakeVersions, FakeImporter>, ServiceFailure> {
         self.opened.lock().unwrap().push(scope.clone());
+        if let (Scope::Stack { region, .. }, Some(unreachable)) = (scope, &self.unreachable_region)
+            && region.as_str() == unreachable
+        {
+            return Err(failure(FailureKind::Transient, "DescribeStacks", "RequestTimeout"));
+        }
         match &self.refusal {
             Some(refusal) => Err(refusal.clone()),
             None => Ok(self.ports.clone()),

@@ -20,7 +20,7 @@ use sc_stack_importer::stack::Stack;
 
 use crate::fakes::*;
 
-pub type FakeHandler = Handler<FakeAccounts, FakeTemplates, FakePublisher>;
+pub type FakeHandler = Handler<FakeAccounts, FakeTemplates, FakePublisher, FakeQueue>;
 
 pub struct World {
     pub calls: Calls,
@@ -30,6 +30,10 @@ pub struct World {
     pub importer: FakeImporter,
     pub templates: FakeTemplates,
     pub publisher: FakePublisher,
+    pub queue: FakeQueue,
+    /// Whether the handler has the import queue (`IMPORT_QUEUE_URL`).
+    queued: bool,
+    unreachable_region: Option<String>,
     opened: Arc<Mutex<Vec<Scope>>>,
     rules: String,
     dry_run: bool,
@@ -51,6 +55,9 @@ impl World {
             versions: FakeVersions { calls: calls.clone(), ..FakeVersions::default() },
             templates: FakeTemplates { calls: calls.clone(), ..FakeTemplates::default() },
             publisher: FakePublisher { calls: calls.clone(), ..FakePublisher::default() },
+            queue: FakeQueue { calls: calls.clone(), ..FakeQueue::default() },
+            queued: false,
+            unreachable_region: None,
             calls,
             opened: Arc::default(),
             rules: "[]".into(),
@@ -154,6 +161,24 @@ impl World {
         self
     }
 
+    /// `IMPORT_QUEUE_URL` set: events and sweep work items go to the import queue.
+    pub fn with_queue(mut self) -> Self {
+        self.queued = true;
+        self
+    }
+
+    /// The import queue refuses every message.
+    pub fn queue_refuses(self) -> Self {
+        *self.queue.fails.lock().unwrap() = true;
+        self
+    }
+
+    /// Nothing in `region` can be reached.
+    pub fn unreachable_region(mut self, region: &str) -> Self {
+        self.unreachable_region = Some(region.into());
+        self
+    }
+
     // -- acting ---------------------------------------------------------------------------------------------------
 
     /// The function as `main` wires it, over this world's fakes.
@@ -167,6 +192,7 @@ impl World {
             },
             opened: Arc::clone(&self.opened),
             refusal: None,
+            unreachable_region: self.unreachable_region.clone(),
         };
         let settings = Settings {
             tag_prefix: "sc-import:".into(),
@@ -178,6 +204,7 @@ impl World {
         Handler {
             pipeline: Pipeline { accounts, templates: self.templates.clone(), settings },
             publisher: self.publisher.clone(),
+            queue: self.queued.then(|| self.queue.clone()),
             default_budget: Duration::from_secs(60),
             function_name: "sc-stack-importer-test".into(),
         }
@@ -222,6 +249,7 @@ impl World {
 pub fn invocation(payload: Value, seconds: u64) -> LambdaEvent<Value> {
     let mut context = Context::default();
     context.request_id = "req-7f3e".into();
+    context.invoked_function_arn = "arn:aws:lambda:us-east-1:111122223333:function:sc-stack-importer".into();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
     context.deadline = now + seconds * 1000;
     LambdaEvent::new(payload, context)

@@ -2,6 +2,7 @@
 
 mod delivery;
 mod pipeline;
+mod sweep;
 mod trust;
 
 use serde_json::Value;
