@@ -159,7 +159,10 @@ class LocalAws:
 
     def _start_aws(self) -> None:
         moto_port = free_port()
-        moto = start("moto", [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)], self.logs)
+        # moto's server with two fixes it lacks (e2e/estate.py): nested stacks get ParentId/RootId, and a FIFO
+        # queue redelivers a message group's retried records in order.
+        moto_server = [sys.executable, str(ROOT / "e2e" / "estate.py"), "moto-server"]
+        moto = start("moto", [*moto_server, "-H", "127.0.0.1", "-p", str(moto_port)], self.logs)
         self.processes.append(moto)
         self.moto_url = f"http://127.0.0.1:{moto_port}"
         wait_until("moto server", lambda: listening(moto_port) and moto.popen.poll() is None)

@@ -149,6 +149,44 @@ class World:
         self.events.put_targets(Rule="import-outcomes", EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
         return bus, url
 
+    # ---- the import queue (docs/CONTRACT.md §7) ---------------------------------------------------------------------
+    def import_queue(self, max_receive_count: int = 3, visibility_timeout: int = 2) -> tuple[str, str]:
+        """A FIFO import queue `imports-<hex>.fifo` (no content-based deduplication: the sender names each message's
+        deduplication id) whose redrive policy moves a message received `max_receive_count` times to a FIFO
+        dead-letter queue `imports-<hex>-dlq.fifo`; returns (queue URL, dead-letter queue URL). moto moves such a
+        message when the queue is next read, as SQS does."""
+        name = f"imports-{uuid.uuid4().hex[:8]}"
+        fifo = {"FifoQueue": "true", "ContentBasedDeduplication": "false"}
+        dlq_url = self.sqs.create_queue(QueueName=f"{name}-dlq.fifo", Attributes=fifo)["QueueUrl"]
+        dlq_arn = self.sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive_count)}
+        url = self.sqs.create_queue(
+            QueueName=f"{name}.fifo",
+            Attributes={
+                **fifo,
+                "VisibilityTimeout": str(visibility_timeout),
+                "RedrivePolicy": json.dumps(redrive),
+            },
+        )["QueueUrl"]
+        return url, dlq_url
+
+    def queue_depth(self, url: str) -> dict[str, int]:
+        """The queue's approximate counts: `visible`, `in_flight` (received, neither deleted nor visible again) and
+        `delayed`."""
+        answer = self.sqs.get_queue_attributes(
+            QueueUrl=url,
+            AttributeNames=[
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+                "ApproximateNumberOfMessagesDelayed",
+            ],
+        )["Attributes"]
+        return {
+            "visible": int(answer.get("ApproximateNumberOfMessages", 0)),
+            "in_flight": int(answer.get("ApproximateNumberOfMessagesNotVisible", 0)),
+            "delayed": int(answer.get("ApproximateNumberOfMessagesDelayed", 0)),
+        }
+
     def drain(self, queue_url: str, expected: int, timeout: float = 10.0) -> list[dict]:
         """Reads messages until `expected` arrived (or the timeout), deleting them."""
         messages: list[dict] = []
