@@ -177,6 +177,24 @@ def records_to_retry(answer: Any, message_ids: list[str]) -> tuple[set[str], str
     return listed, "partial"
 
 
+def queue_depth(sqs, queue_url: str) -> dict[str, int]:
+    """A queue's approximate counts: `visible`, `in_flight` (received, neither deleted nor visible again) and
+    `delayed`."""
+    answer = sqs.get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=[
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        ],
+    )["Attributes"]
+    return {
+        "visible": int(answer.get("ApproximateNumberOfMessages", 0)),
+        "in_flight": int(answer.get("ApproximateNumberOfMessagesNotVisible", 0)),
+        "delayed": int(answer.get("ApproximateNumberOfMessagesDelayed", 0)),
+    }
+
+
 class EventSourceMapping:
     """Pollers that feed an SQS queue to `invoke` as Lambda's event source mapping does (module docstring).
 
@@ -257,19 +275,7 @@ class EventSourceMapping:
         """The queue's approximate counts: visible, in flight (received and neither deleted nor visible again), and
         delayed."""
         with self._sqs_lock:
-            answer = self.sqs.get_queue_attributes(
-                QueueUrl=self.queue_url,
-                AttributeNames=[
-                    "ApproximateNumberOfMessages",
-                    "ApproximateNumberOfMessagesNotVisible",
-                    "ApproximateNumberOfMessagesDelayed",
-                ],
-            )["Attributes"]
-        return {
-            "visible": int(answer.get("ApproximateNumberOfMessages", 0)),
-            "in_flight": int(answer.get("ApproximateNumberOfMessagesNotVisible", 0)),
-            "delayed": int(answer.get("ApproximateNumberOfMessagesDelayed", 0)),
-        }
+            return queue_depth(self.sqs, self.queue_url)
 
     def idle(self) -> bool:
         """No batch is being invoked, and the queue has no message visible, in flight or delayed, and no batch was

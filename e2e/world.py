@@ -9,6 +9,7 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from esm import queue_depth
 from localaws import ACCOUNT, REGION, LocalAws
 
 QUEUE_TEMPLATE_YAML = """AWSTemplateFormatVersion: 2010-09-09
@@ -171,21 +172,8 @@ class World:
         return url, dlq_url
 
     def queue_depth(self, url: str) -> dict[str, int]:
-        """The queue's approximate counts: `visible`, `in_flight` (received, neither deleted nor visible again) and
-        `delayed`."""
-        answer = self.sqs.get_queue_attributes(
-            QueueUrl=url,
-            AttributeNames=[
-                "ApproximateNumberOfMessages",
-                "ApproximateNumberOfMessagesNotVisible",
-                "ApproximateNumberOfMessagesDelayed",
-            ],
-        )["Attributes"]
-        return {
-            "visible": int(answer.get("ApproximateNumberOfMessages", 0)),
-            "in_flight": int(answer.get("ApproximateNumberOfMessagesNotVisible", 0)),
-            "delayed": int(answer.get("ApproximateNumberOfMessagesDelayed", 0)),
-        }
+        """The queue's approximate counts (esm.queue_depth)."""
+        return queue_depth(self.sqs, url)
 
     def drain(self, queue_url: str, expected: int, timeout: float = 10.0) -> list[dict]:
         """Reads messages until `expected` arrived (or the timeout), deleting them."""

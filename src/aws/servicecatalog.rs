@@ -1,6 +1,8 @@
 //! Service Catalog adapters, one per capability: finding provisioned products, reading a product's versions, and
 //! importing stacks and following their records. Each reads Service Catalog's exceptions into the port's errors.
 
+use std::ops::ControlFlow;
+
 use aws_sdk_servicecatalog::Client;
 use aws_sdk_servicecatalog::types::{
     AccessLevelFilter, AccessLevelFilterKey, ProvisionedProductAttribute, ProvisionedProductViewFilterBy, RecordDetail,
@@ -65,69 +67,78 @@ pub fn search_query(key: &str, value: &str) -> String {
     format!("{key}:{value}")
 }
 
+/// Every provisioned product of the account: 100,000 at 100 a page, far beyond what one account holds.
+const MAX_ALL_PAGES: usize = 1000;
+
 impl Catalog {
+    /// SearchProvisionedProducts page by page (with `query` as its full-text filter, when given), each page's
+    /// products handed to `visit` until it breaks. `Ok(false)`: `max_pages` pages were read and more remained.
+    async fn pages(
+        &self,
+        query: Option<&str>,
+        max_pages: usize,
+        mut visit: impl FnMut(&[ProvisionedProductAttribute]) -> Result<ControlFlow<()>, ServiceFailure>,
+    ) -> Result<bool, ServiceFailure> {
+        // Account/self: every provisioned product of the account, not only the caller's own.
+        let access = AccessLevelFilter::builder().key(AccessLevelFilterKey::Account).value("self").build();
+        let filter = query.map(|query| vec![query.to_owned()]);
+        let mut page_token: Option<String> = None;
+        for _ in 0..max_pages {
+            let mut request = self
+                .client
+                .search_provisioned_products()
+                .accept_language(self.accept_language.as_str())
+                .access_level_filter(access.clone())
+                .page_size(100)
+                .set_page_token(page_token.take());
+            if let Some(filter) = &filter {
+                request = request.filters(ProvisionedProductViewFilterBy::SearchQuery, filter.clone());
+            }
+            let output = request.send().await.map_err(failure(SEARCH))?;
+            if visit(output.provisioned_products())?.is_break() {
+                return Ok(true);
+            }
+            match output.next_page_token() {
+                Some(token) if !token.is_empty() => page_token = Some(token.to_owned()),
+                _ => return Ok(true),
+            }
+        }
+        Ok(false)
+    }
+
     /// Every page of a full-text search, keeping only the products `exact` accepts.
     async fn search(
         &self,
         query: String,
         exact: impl Fn(&ProvisionedProductAttribute) -> bool,
     ) -> Result<Option<ProvisionedProduct>, ServiceFailure> {
-        // Account/self: every provisioned product of the account, not only the caller's own.
-        let access = AccessLevelFilter::builder().key(AccessLevelFilterKey::Account).value("self").build();
-        let mut page_token: Option<String> = None;
-        for _ in 0..MAX_SEARCH_PAGES {
-            let output = self
-                .client
-                .search_provisioned_products()
-                .accept_language(self.accept_language.as_str())
-                .access_level_filter(access.clone())
-                .filters(ProvisionedProductViewFilterBy::SearchQuery, vec![query.clone()])
-                .page_size(100)
-                .set_page_token(page_token.take())
-                .send()
-                .await
-                .map_err(failure(SEARCH))?;
-            if let Some(found) = output.provisioned_products().iter().find(|product| exact(product)) {
-                return provisioned_product(found).map(Some);
-            }
-            match output.next_page_token() {
-                Some(token) if !token.is_empty() => page_token = Some(token.to_owned()),
-                _ => return Ok(None),
-            }
+        let mut found = None;
+        let complete = self
+            .pages(Some(&query), MAX_SEARCH_PAGES, |page| {
+                found = page.iter().find(|product| exact(product)).map(provisioned_product).transpose()?;
+                Ok(if found.is_some() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) })
+            })
+            .await?;
+        if !complete {
+            tracing::warn!(%query, pages = MAX_SEARCH_PAGES, "search still had pages; checked the first ones");
         }
-        tracing::warn!(%query, pages = MAX_SEARCH_PAGES, "search still had pages; checked the first ones");
-        Ok(None)
+        Ok(found)
     }
-}
 
-/// Every provisioned product of the account: 100,000 at 100 a page, far beyond what one account holds.
-const MAX_ALL_PAGES: usize = 1000;
-
-impl Catalog {
     async fn all(&self) -> Result<Vec<ProvisionedProduct>, ServiceFailure> {
-        let access = AccessLevelFilter::builder().key(AccessLevelFilterKey::Account).value("self").build();
         let mut products = Vec::new();
-        let mut page_token: Option<String> = None;
-        for _ in 0..MAX_ALL_PAGES {
-            let output = self
-                .client
-                .search_provisioned_products()
-                .accept_language(self.accept_language.as_str())
-                .access_level_filter(access.clone())
-                .page_size(100)
-                .set_page_token(page_token.take())
-                .send()
-                .await
-                .map_err(failure(SEARCH))?;
-            for found in output.provisioned_products() {
-                products.push(provisioned_product(found)?);
-            }
-            match output.next_page_token() {
-                Some(token) if !token.is_empty() => page_token = Some(token.to_owned()),
-                _ => return Ok(products),
-            }
+        let complete = self
+            .pages(None, MAX_ALL_PAGES, |page| {
+                for found in page {
+                    products.push(provisioned_product(found)?);
+                }
+                Ok(ControlFlow::Continue(()))
+            })
+            .await?;
+        if !complete {
+            return Err(unexpected(SEARCH, format!("more than {MAX_ALL_PAGES} pages of provisioned products")));
         }
-        Err(unexpected(SEARCH, format!("more than {MAX_ALL_PAGES} pages of provisioned products")))
+        Ok(products)
     }
 }
 

@@ -359,3 +359,45 @@ async fn a_503_without_an_error_document_is_transient() {
 
     assert_eq!(error.kind, FailureKind::Transient, "{error}");
 }
+
+// -- listing (a sweep) --------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn every_stack_is_listed_page_by_page_with_its_tags_and_no_stack_name() {
+    // GIVEN two pages of stacks, the second holding a stack whose id is not an ARN
+    let sent = Sent::new();
+    let first = mock!(Client::describe_stacks).match_requests(sent.recorder()).then_output(|| {
+        DescribeStacksOutput::builder()
+            .stacks(
+                aws_sdk_cloudformation::types::Stack::builder()
+                    .stack_id(ARN)
+                    .stack_name("payments-api")
+                    .stack_status(SdkStackStatus::CreateComplete)
+                    .tags(tag("sc-import:product-id", "prod-abcdefghijklm"))
+                    .build(),
+            )
+            .next_token("page-2")
+            .build()
+    });
+    let second = mock!(Client::describe_stacks).match_requests(sent.recorder()).then_output(|| {
+        DescribeStacksOutput::builder()
+            .stacks(
+                aws_sdk_cloudformation::types::Stack::builder()
+                    .stack_id(PARENT_ARN)
+                    .stack_name("platform")
+                    .stack_status(SdkStackStatus::UpdateComplete)
+                    .build(),
+            )
+            .stacks(aws_sdk_cloudformation::types::Stack::builder().stack_id("garbage").build())
+            .build()
+    });
+    // WHEN the sweep lists them
+    let stacks = reader(&[&first, &second]).list().await.unwrap();
+    // THEN both pages were read without a stack name, tags came with the stacks, and the unusable one was left out
+    assert_eq!(stacks.iter().map(|s| s.name().as_str()).collect::<Vec<_>>(), ["payments-api", "platform"]);
+    assert_eq!(stacks[0].tag("sc-import:product-id"), Some("prod-abcdefghijklm"));
+    let requests = sent.all();
+    assert_eq!(requests.len(), 2);
+    assert!(requests.iter().all(|r| r.stack_name().is_none()));
+    assert_eq!((requests[0].next_token(), requests[1].next_token()), (None, Some("page-2")));
+}

@@ -6,6 +6,7 @@ mod accounts;
 mod cloudformation;
 mod publishers;
 mod servicecatalog;
+mod sqs;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -7,6 +7,7 @@ use sc_stack_importer::decision::{Reason, Verdict};
 use sc_stack_importer::outcome::{Outcome, StackInfo, Trigger, TriggerKind};
 use sc_stack_importer::ports::OutcomePublisher;
 use sc_stack_importer::stack::{StackArn, StackName, StackRef};
+use sc_stack_importer::sweep::{SweepSummary, Totals};
 
 use super::*;
 
@@ -20,6 +21,22 @@ fn outcome(reason: Reason, stack: Option<StackInfo>) -> Outcome {
         trigger: Trigger { kind: TriggerKind::Event, id: "ev-1".into() },
         dry_run: false,
         time: "2026-11-28T18:44:02Z".into(),
+    }
+}
+
+fn summary() -> SweepSummary {
+    let mut totals = Totals { stacks: 412, queued: 57, ..Totals::default() };
+    totals.by_outcome.insert("SKIPPED".into(), 355);
+    SweepSummary {
+        id: "sweep-req-1".into(),
+        totals,
+        accounts: vec!["111122223333".into()],
+        regions: vec!["us-east-1".into()],
+        dry_run: true,
+        complete: true,
+        cursor: None,
+        continued: false,
+        time: "2026-11-29T06:00:00Z".into(),
     }
 }
 
@@ -71,6 +88,21 @@ mod sns {
         assert_eq!(attributes["outcome"].string_value(), Some("SKIPPED"));
         assert_eq!(attributes["reason"].data_type(), "String");
         assert_eq!(attributes["reason"].string_value(), Some("NO_ROUTE"));
+    }
+
+    #[tokio::test]
+    async fn a_sweep_summary_is_published_with_its_own_subject_and_outcome_attribute() {
+        let sent = Sent::new();
+        let rule = mock!(Client::publish).match_requests(sent.recorder()).then_output(published);
+        sns(&[&rule]).publish_summary(&summary()).await.unwrap();
+        let request = sent.only();
+        assert_eq!(request.subject(), Some("SWEEP: 412 stacks, 57 queued"));
+        let message: Value = serde_json::from_str(request.message().unwrap()).unwrap();
+        assert_eq!(message["sweep"]["id"], "sweep-req-1");
+        assert_eq!(message["sweep"]["byOutcome"]["SKIPPED"], 355);
+        let attributes = request.message_attributes().unwrap();
+        assert_eq!(attributes.len(), 1, "{attributes:?}");
+        assert_eq!(attributes["outcome"].string_value(), Some("SWEEP_SUMMARY"));
     }
 
     #[tokio::test]
@@ -161,6 +193,19 @@ mod eventbridge {
             .failed_entry_count(0)
             .entries(PutEventsResultEntry::builder().event_id("ev-out-1").build())
             .build()
+    }
+
+    #[tokio::test]
+    async fn a_sweep_summary_is_put_on_the_bus_as_a_sweep_summary_event() {
+        let sent = Sent::new();
+        let rule = mock!(Client::put_events).match_requests(sent.recorder()).then_output(accepted);
+        eventbridge(&[&rule]).publish_summary(&summary()).await.unwrap();
+        let request = sent.only();
+        let entry = &request.entries()[0];
+        assert_eq!(entry.detail_type(), Some("Stack Import Sweep Summary"));
+        assert_eq!((entry.source(), entry.event_bus_name()), (Some(SOURCE), Some(BUS)));
+        let detail: Value = serde_json::from_str(entry.detail().unwrap()).unwrap();
+        assert_eq!(detail["sweep"]["queued"], 57);
     }
 
     #[tokio::test]

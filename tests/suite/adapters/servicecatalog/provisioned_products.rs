@@ -274,3 +274,24 @@ async fn a_search_refused_for_access_is_access_denied() {
         )
     );
 }
+
+#[tokio::test]
+async fn every_provisioned_product_is_loaded_page_by_page_without_a_filter() {
+    // GIVEN two pages of provisioned products
+    let sent = Sent::new();
+    let first = mock!(Client::search_provisioned_products)
+        .match_requests(sent.recorder())
+        .then_output(|| page(&[("pp-1", "one", ARN), ("pp-2", "two", OTHER_ARN)], Some("100")));
+    let second = mock!(Client::search_provisioned_products)
+        .match_requests(sent.recorder())
+        .then_output(|| page(&[("pp-3", "three", "not-a-stack")], None));
+    // WHEN a sweep loads them all
+    let all = products(&[&first, &second]).all().await.unwrap();
+    // THEN both pages were read, account-wide and unfiltered, and every product came back
+    assert_eq!(all.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["one", "two", "three"]);
+    let requests = sent.all();
+    assert_eq!(requests.len(), 2);
+    assert!(requests.iter().all(|r| r.filters().is_none()), "{requests:?}");
+    assert_eq!(requests[0].access_level_filter().unwrap().key(), Some(&AccessLevelFilterKey::Account));
+    assert_eq!((requests[0].page_token(), requests[1].page_token()), (None, Some("100")));
+}
