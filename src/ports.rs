@@ -11,7 +11,7 @@ use crate::ids::{AccountId, ArtifactId, ProductId, ProvisionedProductId, Provisi
 use crate::outcome::Outcome;
 use crate::record::Record;
 use crate::stack::{Stack, StackArn, StackRef};
-use crate::sweep::SweepSummary;
+use crate::sweep::summary::SweepSummary;
 
 /// Reads CloudFormation stacks.
 pub trait StackReader {

@@ -5,7 +5,7 @@ use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 
 use crate::outcome::Outcome;
 use crate::ports::{OutcomePublisher, PublishError};
-use crate::sweep::SweepSummary;
+use crate::sweep::summary::SweepSummary;
 
 pub const DETAIL_TYPE: &str = "Stack Import Outcome";
 pub const SUMMARY_DETAIL_TYPE: &str = "Stack Import Sweep Summary";

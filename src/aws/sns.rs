@@ -5,7 +5,7 @@ use aws_sdk_sns::types::MessageAttributeValue;
 
 use crate::outcome::Outcome;
 use crate::ports::{OutcomePublisher, PublishError};
-use crate::sweep::SweepSummary;
+use crate::sweep::summary::SweepSummary;
 
 #[derive(Debug, Clone)]
 pub struct SnsOutcomePublisher {
