@@ -270,3 +270,28 @@ async fn after_a_record_to_retry_the_rest_of_its_group_is_retried_undecided() {
         world.published().iter().map(|o| o["stack"]["name"].as_str().unwrap().to_owned()).collect();
     assert_eq!(decided, ["payments-api", "elsewhere"], "m-2 must not be decided before m-1");
 }
+
+#[tokio::test]
+async fn with_a_queue_a_sweep_out_of_time_queues_its_own_continuation() {
+    // GIVEN the estate, an import queue, and an invocation with less time left than a sweep keeps in reserve
+    let world = estate().with_queue();
+    let first = world.handle(json!({"sweep":{"dryRun":true,"stackName":"app-*"}}), 10).await.unwrap();
+    // THEN nothing was swept yet, and the rest of the sweep waits on the queue in a group of its own
+    let sweep = summary(&first);
+    assert_eq!((sweep["complete"].clone(), sweep["continued"].clone()), (json!(false), json!(true)), "{sweep}");
+    let continuation = world.queue.messages.lock().unwrap().pop().unwrap();
+    assert_eq!(continuation.group, format!("sweep:{}", sweep["id"].as_str().unwrap()));
+    let body: Value = serde_json::from_str(&continuation.body).unwrap();
+    assert_eq!(body["sweep"]["cursor"], sweep["cursor"]);
+    assert!(world.publisher.summaries.lock().unwrap().is_empty());
+    // WHEN the queue delivers the continuation
+    let record = json!({"Records":[{"messageId":"m-c","body":continuation.body,
+                                    "attributes":{"MessageGroupId":continuation.group}}]});
+    assert_eq!(world.answer(record).await, json!({"batchItemFailures": []}));
+    // THEN the same sweep completes: its work items are queued and its one summary is published
+    assert_eq!(queued_stacks(&world), ["app-one", "app-ruled", "app-two"]);
+    let summaries = world.publisher.summaries.lock().unwrap().clone();
+    assert_eq!(summaries.len(), 1);
+    assert_eq!(summaries[0].id, sweep["id"].as_str().unwrap());
+    assert_eq!((summaries[0].totals.stacks, summaries[0].totals.queued), (7, 3));
+}
