@@ -281,6 +281,9 @@ def error_body(body: bytes, error_type_header: str | None) -> bytes:
 class _Handler(BaseHTTPRequestHandler):
     runtime_api: RuntimeApi
     protocol_version = "HTTP/1.1"  # keep-alive, as the runtime's client expects
+    # Headers and body go out in separate writes; without TCP_NODELAY the body of a keep-alive answer can wait
+    # ~40 ms for the client's delayed ACK, on every invocation.
+    disable_nagle_algorithm = True
 
     def log_message(self, *_args) -> None:  # quiet: the function's own log is what matters
         pass
