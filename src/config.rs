@@ -45,6 +45,10 @@ pub struct Config {
     pub json_logs: bool,
     /// The FIFO import queue (`IMPORT_QUEUE_URL`, docs/CONTRACT.md §7); unset: every input is decided where it arrives.
     pub import_queue_url: Option<String>,
+    /// The role assumed in member accounts (`MEMBER_ROLE_NAME`, docs/CONTRACT.md §8); unset: only the own account.
+    pub member_role_name: Option<String>,
+    /// `MEMBER_ROLE_EXTERNAL_ID`, passed to AssumeRole when set.
+    pub member_role_external_id: Option<String>,
 }
 
 impl Config {
@@ -98,8 +102,21 @@ impl Config {
         if let Some(url) = &import_queue_url {
             check_fifo_queue_url(url).map_err(|problem| invalid("IMPORT_QUEUE_URL", problem))?;
         }
+        let member_role_name = read("MEMBER_ROLE_NAME");
+        if let Some(name) = &member_role_name {
+            check_chars(name, 1, 64, "+=,.@_-").map_err(|problem| invalid("MEMBER_ROLE_NAME", problem))?;
+        }
+        let member_role_external_id = read("MEMBER_ROLE_EXTERNAL_ID");
+        if let Some(id) = &member_role_external_id {
+            check_chars(id, 2, 1224, "+=,.@:/_-").map_err(|problem| invalid("MEMBER_ROLE_EXTERNAL_ID", problem))?;
+            if member_role_name.is_none() {
+                return Err(invalid("MEMBER_ROLE_EXTERNAL_ID", "set without MEMBER_ROLE_NAME".into()));
+            }
+        }
         Ok(Self {
             import_queue_url,
+            member_role_name,
+            member_role_external_id,
             outcome_topic_arn,
             outcome_event_bus,
             outcome_event_source,
@@ -112,6 +129,19 @@ impl Config {
             json_logs,
         })
     }
+}
+
+/// Between `min` and `max` characters, each a letter, a digit or one of `others` (IAM's rules for role names and
+/// external ids).
+fn check_chars(value: &str, min: usize, max: usize, others: &str) -> Result<(), String> {
+    let length = value.chars().count();
+    if length < min || length > max || !value.chars().all(|c| c.is_ascii_alphanumeric() || others.contains(c)) {
+        return Err(format!(
+            "{:?} is not {min} to {max} letters, digits or {others}",
+            crate::text::truncate(value, 80)
+        ));
+    }
+    Ok(())
 }
 
 /// A queue URL (`https://sqs.<region>.amazonaws.com/<account>/<name>.fifo`, or a local endpoint's) of a FIFO
@@ -216,8 +246,12 @@ mod tests {
             ("ACCEPT_LANGUAGE", "jp"),
             ("TEMPLATE_URL_ALLOW", "http://127.0.0.1:*"),
             ("IMPORT_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/111122223333/imports.fifo"),
+            ("MEMBER_ROLE_NAME", "sc-stack-importer-member"),
+            ("MEMBER_ROLE_EXTERNAL_ID", "platform-7f3e"),
         ])
         .unwrap();
+        assert_eq!(config.member_role_name.as_deref(), Some("sc-stack-importer-member"));
+        assert_eq!(config.member_role_external_id.as_deref(), Some("platform-7f3e"));
         assert_eq!(
             config.import_queue_url.as_deref(),
             Some("https://sqs.us-east-1.amazonaws.com/111122223333/imports.fifo")
@@ -246,6 +280,8 @@ mod tests {
             ("TEMPLATE_URL_ALLOW", "127.0.0.1"),
             ("IMPORT_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/111122223333/imports"),
             ("IMPORT_QUEUE_URL", "imports.fifo"),
+            ("MEMBER_ROLE_NAME", "role/with/path"),
+            ("MEMBER_ROLE_EXTERNAL_ID", "x"),
         ] {
             let error = config(&[(variable, value)]).unwrap_err();
             assert_eq!(error.variable, variable, "{value}");

@@ -16,7 +16,9 @@ use lambda_runtime::{LambdaEvent, run, service_fn};
 use serde_json::Value;
 use tracing_subscriber::EnvFilter;
 
-use sc_stack_importer::aws::{self, EventBridgeOutcomePublisher, HttpTemplateFetcher, OwnAccount, SnsOutcomePublisher};
+use sc_stack_importer::aws::{
+    self, EventBridgeOutcomePublisher, HttpTemplateFetcher, MemberAccounts, MemberRole, SnsOutcomePublisher,
+};
 use sc_stack_importer::config::{self, Config};
 use sc_stack_importer::import::PollSchedule;
 use sc_stack_importer::lambda::{Handler, init_error};
@@ -68,7 +70,11 @@ async fn main() -> anyhow::Result<()> {
         .map(|queue_url| aws::SqsImportQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url));
     let handler = Handler {
         pipeline: Pipeline {
-            accounts: OwnAccount::new(aws, config.accept_language),
+            accounts: MemberAccounts::new(
+                aws,
+                config.accept_language,
+                config.member_role_name.map(|name| MemberRole { name, external_id: config.member_role_external_id }),
+            ),
             templates: HttpTemplateFetcher::new(config.template_url_allow)
                 .context("building the template HTTP client")?,
             settings: Settings {

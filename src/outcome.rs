@@ -58,6 +58,13 @@ impl StackInfo {
             StackRef::Name(name) => {
                 Self { arn: None, name: name.to_string(), status: None, account: None, region: None }
             }
+            StackRef::NameIn { name, account, region } => Self {
+                arn: None,
+                name: name.to_string(),
+                status: None,
+                account: Some(account.to_string()),
+                region: Some(region.to_string()),
+            },
         }
     }
 

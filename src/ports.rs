@@ -268,6 +268,20 @@ pub trait Accounts {
         account == home
     }
 
+    /// The organization's active accounts (a sweep's `accounts: ["*"]`); an error where the seam has no
+    /// organization to list.
+    fn organization(&self) -> impl Future<Output = Result<Vec<AccountId>, ServiceFailure>> + Send {
+        async {
+            Err(ServiceFailure::new(
+                FailureKind::Permanent,
+                "ListAccounts",
+                "HubNotConfigured",
+                "listing the organization's accounts needs the organization hub (MEMBER_ROLE_NAME, \
+                 docs/CONTRACT.md §8), which is not configured",
+            ))
+        }
+    }
+
     /// The ports for `scope`; an error when its credentials cannot be had (the outcome names why).
     #[allow(clippy::type_complexity)]
     fn open(

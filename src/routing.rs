@@ -47,6 +47,10 @@ struct RuleSpec {
     #[serde(default)]
     stack_name: Option<String>,
     #[serde(default)]
+    account: Option<String>,
+    #[serde(default)]
+    region: Option<String>,
+    #[serde(default)]
     tags: BTreeMap<String, String>,
     product_id: String,
     #[serde(default)]
@@ -60,6 +64,9 @@ struct RuleSpec {
 pub struct RoutingRule {
     /// Glob over the stack name: `*` any run of characters, `?` one character. Absent: every stack.
     pub stack_name: Option<String>,
+    /// Globs over the stack's account and region (docs/CONTRACT.md §8). Absent: any.
+    pub account: Option<String>,
+    pub region: Option<String>,
     /// Every listed tag must be on the stack with this value; `"*"` accepts any value.
     pub tags: BTreeMap<String, String>,
     /// The rule's product is always set.
@@ -80,15 +87,22 @@ impl RoutingRule {
                     spec.provisioned_product_name.as_deref(),
                     &format!("rule {index}"),
                 )?;
-                Ok(RoutingRule { stack_name: spec.stack_name, tags: spec.tags, fields })
+                Ok(RoutingRule {
+                    stack_name: spec.stack_name,
+                    account: spec.account,
+                    region: spec.region,
+                    tags: spec.tags,
+                    fields,
+                })
             })
             .collect()
     }
 
     pub fn matches(&self, stack: &Stack) -> bool {
-        let name_matches =
-            self.stack_name.as_deref().is_none_or(|pattern| glob_matches(pattern, stack.name().as_str()));
-        name_matches
+        let glob = |pattern: &Option<String>, text: &str| pattern.as_deref().is_none_or(|p| glob_matches(p, text));
+        glob(&self.stack_name, stack.name().as_str())
+            && glob(&self.account, stack.arn.account().as_str())
+            && glob(&self.region, stack.arn.region().as_str())
             && self
                 .tags
                 .iter()
@@ -220,6 +234,21 @@ mod tests {
     fn a_stack_with_no_tags_and_no_matching_rule_has_no_route() {
         let rules = rules(r#"[{"stackName":"orders-*","productId":"prod-a"}]"#);
         assert_eq!(resolve(&RouteFields::default(), &stack("payments-api", &[]), "sc-import:", &rules), Ok(None));
+    }
+
+    #[test]
+    fn a_rule_may_name_the_account_and_region_as_globs() {
+        let rules = rules(
+            r#"[{"account":"4444*","productId":"prod-member"},{"region":"eu-*","productId":"prod-europe"},
+                {"productId":"prod-any"}]"#,
+        );
+        let product = |arn: &str| {
+            let stack = Stack { arn: StackArn::parse(arn).unwrap(), ..stack("s", &[]) };
+            resolve(&RouteFields::default(), &stack, "sc-import:", &rules).unwrap().unwrap().product_id.to_string()
+        };
+        assert_eq!(product("arn:aws:cloudformation:us-east-1:444455556666:stack/s/1"), "prod-member");
+        assert_eq!(product("arn:aws:cloudformation:eu-west-1:111122223333:stack/s/1"), "prod-europe");
+        assert_eq!(product("arn:aws:cloudformation:us-east-1:111122223333:stack/s/1"), "prod-any");
     }
 
     #[test]

@@ -117,14 +117,21 @@ impl fmt::Display for StackArn {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StackRef {
     Arn(StackArn),
+    /// A name, looked up where the function runs.
     Name(StackName),
+    /// A name in another account and region (a manual request's `account` and `region`, docs/CONTRACT.md §8).
+    NameIn {
+        name: StackName,
+        account: AccountId,
+        region: Region,
+    },
 }
 
 impl StackRef {
     pub fn as_str(&self) -> &str {
         match self {
             StackRef::Arn(arn) => arn.as_str(),
-            StackRef::Name(name) => name.as_str(),
+            StackRef::Name(name) | StackRef::NameIn { name, .. } => name.as_str(),
         }
     }
 
@@ -133,6 +140,9 @@ impl StackRef {
         match self {
             StackRef::Arn(arn) => arn.scope(),
             StackRef::Name(_) => Scope::Home,
+            StackRef::NameIn { account, region, .. } => {
+                Scope::Stack { account: account.clone(), region: region.clone() }
+            }
         }
     }
 }

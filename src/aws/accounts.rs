@@ -45,19 +45,24 @@ impl OwnAccount {
     }
 
     fn build(&self, region: Option<String>) -> AwsPorts {
-        let mut cloudformation = aws_sdk_cloudformation::config::Builder::from(&self.config);
-        let mut catalog = aws_sdk_servicecatalog::config::Builder::from(&self.config);
-        if let Some(region) = region.map(aws_config::Region::new) {
-            cloudformation = cloudformation.region(region.clone());
-            catalog = catalog.region(region);
-        }
-        let catalog = aws_sdk_servicecatalog::Client::from_conf(catalog.build());
-        AccountPorts {
-            stacks: CloudFormationStackReader::new(aws_sdk_cloudformation::Client::from_conf(cloudformation.build())),
-            provisioned: ServiceCatalogProvisionedProducts::new(catalog.clone(), self.accept_language),
-            versions: ServiceCatalogProductVersions::new(catalog.clone(), self.accept_language),
-            importer: ServiceCatalogImporter::new(catalog, self.accept_language),
-        }
+        ports_for(&self.config, region, self.accept_language)
+    }
+}
+
+/// The ports made from `config` (its credentials), in `region` when given, else in the config's own.
+pub fn ports_for(config: &SdkConfig, region: Option<String>, accept_language: AcceptLanguage) -> AwsPorts {
+    let mut cloudformation = aws_sdk_cloudformation::config::Builder::from(config);
+    let mut catalog = aws_sdk_servicecatalog::config::Builder::from(config);
+    if let Some(region) = region.map(aws_config::Region::new) {
+        cloudformation = cloudformation.region(region.clone());
+        catalog = catalog.region(region);
+    }
+    let catalog = aws_sdk_servicecatalog::Client::from_conf(catalog.build());
+    AccountPorts {
+        stacks: CloudFormationStackReader::new(aws_sdk_cloudformation::Client::from_conf(cloudformation.build())),
+        provisioned: ServiceCatalogProvisionedProducts::new(catalog.clone(), accept_language),
+        versions: ServiceCatalogProductVersions::new(catalog.clone(), accept_language),
+        importer: ServiceCatalogImporter::new(catalog, accept_language),
     }
 }
 

@@ -6,6 +6,7 @@ use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::ids::{AccountId, Region};
 use crate::outcome::{Trigger, TriggerKind};
 use crate::pipeline::{StackRequest, Task, WorkItem};
 use crate::queue::QueuedImport;
@@ -256,6 +257,9 @@ fn invalid(message: String) -> Task {
 struct ManualRequest {
     stack_name: Option<String>,
     stack_arn: Option<String>,
+    /// The stack's account and region, for a stack named by `stackName` (docs/CONTRACT.md §8).
+    account: Option<String>,
+    region: Option<String>,
     product_id: Option<String>,
     provisioning_artifact_id: Option<String>,
     provisioned_product_name: Option<String>,
@@ -267,9 +271,25 @@ fn manual_task(fields: Map<String, Value>, batch_dry_run: Option<bool>) -> Task 
         Ok(request) => request,
         Err(error) => return invalid(format!("malformed import request: {error}")),
     };
+    let place = match (request.account.as_deref(), request.region.as_deref()) {
+        (None, None) => None,
+        (Some(account), Some(region)) => match (AccountId::parse(account), Region::parse(region)) {
+            (Ok(account), Ok(region)) => Some((account, region)),
+            (Err(error), _) | (_, Err(error)) => return invalid(error.to_string()),
+        },
+        _ => return invalid("account and region name the stack's place together: give both, or neither".into()),
+    };
     let stack = match (request.stack_arn.as_deref(), request.stack_name.as_deref()) {
         (None, None) => return invalid("an import request needs stackName or stackArn".into()),
         (Some(arn), name) => match StackArn::parse(arn) {
+            Ok(arn)
+                if place
+                    .as_ref()
+                    .is_some_and(|(account, region)| account != arn.account() || region != arn.region()) =>
+            {
+                let message = format!("account and region are not those of stackArn {arn}");
+                return Task::Invalid { stack: Some(StackRef::Arn(arn)), message };
+            }
             Ok(arn) if name.is_none_or(|name| name == arn.name().as_str()) => StackRef::Arn(arn),
             Ok(arn) => {
                 let message = format!(
@@ -280,9 +300,10 @@ fn manual_task(fields: Map<String, Value>, batch_dry_run: Option<bool>) -> Task 
             }
             Err(error) => return invalid(error.to_string()),
         },
-        (None, Some(name)) => match StackName::parse(name) {
-            Ok(name) => StackRef::Name(name),
-            Err(error) => return invalid(error.to_string()),
+        (None, Some(name)) => match (StackName::parse(name), place) {
+            (Ok(name), None) => StackRef::Name(name),
+            (Ok(name), Some((account, region))) => StackRef::NameIn { name, account, region },
+            (Err(error), _) => return invalid(error.to_string()),
         },
     };
     let route = match RouteFields::parse(
@@ -311,6 +332,7 @@ fn json_type(value: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::Scope;
     use serde_json::json;
 
     const ARN: &str =
@@ -451,6 +473,31 @@ mod tests {
         assert_eq!(request.route.product_id.as_ref().map(|id| id.as_str()), Some("prod-abcdefghijklm"));
         assert_eq!(request.route.provisioned_product_name.as_ref().map(|name| name.as_str()), Some("payments"));
         assert_eq!(request.dry_run, Some(true));
+    }
+
+    #[test]
+    fn a_manual_request_may_place_a_named_stack_in_another_account_and_region() {
+        let item = single(Invocation::parse(
+            json!({"stackName":"orders","account":"444455556666","region":"eu-west-1"}),
+            "req",
+        ));
+        let Task::Import(request) = item.task else { panic!() };
+        assert_eq!(
+            request.stack.scope(),
+            Scope::Stack {
+                account: AccountId::parse("444455556666").unwrap(),
+                region: Region::parse("eu-west-1").unwrap()
+            }
+        );
+        for bad in [
+            json!({"stackName":"orders","account":"444455556666"}),
+            json!({"stackName":"orders","account":"4444","region":"eu-west-1"}),
+            json!({"stackArn":ARN,"account":"444455556666","region":"us-east-1"}),
+        ] {
+            assert!(matches!(single(Invocation::parse(bad.clone(), "req")).task, Task::Invalid { .. }), "{bad}");
+        }
+        let same = json!({"stackArn":ARN,"account":"111122223333","region":"us-east-1"});
+        assert!(matches!(single(Invocation::parse(same, "req")).task, Task::Import(_)));
     }
 
     #[test]

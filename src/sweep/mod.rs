@@ -123,7 +123,7 @@ where
             deadline,
             stop_by: deadline.checked_sub(reserve).unwrap_or(deadline),
         };
-        let plan = self.plan(request, home);
+        let plan = self.plan(request, home).await;
         if request.cursor.is_none() {
             run.totals.failed.extend(plan.failures.iter().cloned());
         }
@@ -169,7 +169,7 @@ where
     }
 
     /// The accounts and regions to sweep, in request order, and those that cannot be.
-    fn plan(&self, request: &SweepRequest, home: &Home) -> Plan {
+    async fn plan(&self, request: &SweepRequest, home: &Home) -> Plan {
         let mut plan = Plan::default();
         let accounts: Vec<AccountId> = match (&request.accounts, &home.account) {
             (AccountChoice::Listed(accounts), _) => accounts.clone(),
@@ -178,15 +178,17 @@ where
                 plan.fail("self", None, "the function's own account is unknown (no invoked function ARN)");
                 Vec::new()
             }
-            (AccountChoice::Organization, _) => {
-                plan.fail(
-                    "*",
-                    None,
-                    "listing the organization's accounts needs the organization hub (MEMBER_ROLE_NAME, \
-                     docs/CONTRACT.md §8), which is not configured",
-                );
-                Vec::new()
-            }
+            // Sorted: a resumed sweep plans the same list, so that its cursor's position means the same.
+            (AccountChoice::Organization, _) => match self.pipeline.accounts.organization().await {
+                Ok(mut accounts) => {
+                    accounts.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+                    accounts
+                }
+                Err(failure) => {
+                    plan.fail("*", None, &failure.to_string());
+                    Vec::new()
+                }
+            },
         };
         let regions: Vec<Region> = match (&request.regions, &home.region) {
             (Some(regions), _) => regions.clone(),
@@ -205,7 +207,7 @@ where
                     account.as_str(),
                     None,
                     "the function reaches only its own account: other accounts need a member role \
-                     (MEMBER_ROLE_NAME, docs/CONTRACT.md §8)",
+                     (MEMBER_ROLE_NAME, docs/CONTRACT.md §8), which is not configured",
                 );
                 continue;
             }

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use sc_stack_importer::ids::{ArtifactId, ProductId, ProvisionedProductId, ProvisionedProductName, RecordId, Scope};
+use sc_stack_importer::ids::{
+    AccountId, ArtifactId, ProductId, ProvisionedProductId, ProvisionedProductName, RecordId, Scope,
+};
 use sc_stack_importer::outcome::Outcome;
 use sc_stack_importer::ports::*;
 use sc_stack_importer::record::{Record, RecordError, RecordRequest, RecordStatus};
@@ -85,6 +87,8 @@ pub struct FakeStacks {
     pub(crate) failures: Arc<Mutex<VecDeque<ServiceFailure>>>,
     /// How long DescribeStacks takes to answer.
     pub(crate) latency: Arc<Mutex<Duration>>,
+    /// The account and region these ports were opened for: a listing shows only its stacks, as CloudFormation's does.
+    pub(crate) scope: Option<(String, String)>,
 }
 
 impl StackReader for FakeStacks {
@@ -99,6 +103,10 @@ impl StackReader for FakeStacks {
         Ok(match stack {
             StackRef::Arn(arn) => stacks.get(arn.as_str()).map(|(stack, _)| stack.clone()),
             StackRef::Name(name) => stacks.values().find(|(s, _)| s.name() == name).map(|(stack, _)| stack.clone()),
+            StackRef::NameIn { name, account, region } => stacks
+                .values()
+                .find(|(s, _)| s.name() == name && s.arn.account() == account && s.arn.region() == region)
+                .map(|(stack, _)| stack.clone()),
         })
     }
 
@@ -116,7 +124,12 @@ impl StackReader for FakeStacks {
         if let Some(failure) = next(&self.failures) {
             return Err(failure);
         }
-        Ok(self.stacks.lock().unwrap().values().map(|(stack, _)| stack.clone()).collect())
+        let here = |stack: &Stack| {
+            self.scope.as_ref().is_none_or(|(account, region)| {
+                stack.arn.account().as_str() == account && stack.arn.region().as_str() == region
+            })
+        };
+        Ok(self.stacks.lock().unwrap().values().map(|(stack, _)| stack.clone()).filter(|stack| here(stack)).collect())
     }
 }
 
@@ -356,6 +369,8 @@ pub struct FakeAccounts {
     pub refusal: Option<ServiceFailure>,
     /// Scopes in this region cannot be opened (an unreachable region).
     pub unreachable_region: Option<String>,
+    /// The organization's accounts, when the seam is a hub's (it then reaches every account).
+    pub organization: Option<Vec<AccountId>>,
 }
 
 impl Accounts for FakeAccounts {
@@ -363,6 +378,15 @@ impl Accounts for FakeAccounts {
     type Provisioned = FakeProvisioned;
     type Versions = FakeVersions;
     type Importer = FakeImporter;
+
+    fn reaches(&self, account: &AccountId, home: &AccountId) -> bool {
+        self.organization.is_some() || account == home
+    }
+
+    async fn organization(&self) -> Result<Vec<AccountId>, ServiceFailure> {
+        self.ports.stacks.calls.log("ListAccounts".into());
+        self.organization.clone().ok_or_else(|| failure(FailureKind::Permanent, "ListAccounts", "HubNotConfigured"))
+    }
 
     async fn open(
         &self,
@@ -374,9 +398,13 @@ impl Accounts for FakeAccounts {
         {
             return Err(failure(FailureKind::Transient, "DescribeStacks", "RequestTimeout"));
         }
+        let mut ports = self.ports.clone();
+        if let Scope::Stack { account, region } = scope {
+            ports.stacks.scope = Some((account.to_string(), region.to_string()));
+        }
         match &self.refusal {
             Some(refusal) => Err(refusal.clone()),
-            None => Ok(self.ports.clone()),
+            None => Ok(ports),
         }
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::Value;
 
-use sc_stack_importer::ids::{ArtifactId, Scope};
+use sc_stack_importer::ids::{AccountId, ArtifactId, Scope};
 use sc_stack_importer::import::PollSchedule;
 use sc_stack_importer::lambda::{Handler, HandlerError};
 use sc_stack_importer::outcome::Outcome;
@@ -34,6 +34,7 @@ pub struct World {
     /// Whether the handler has the import queue (`IMPORT_QUEUE_URL`).
     queued: bool,
     unreachable_region: Option<String>,
+    organization: Option<Vec<String>>,
     opened: Arc<Mutex<Vec<Scope>>>,
     rules: String,
     dry_run: bool,
@@ -58,6 +59,7 @@ impl World {
             queue: FakeQueue { calls: calls.clone(), ..FakeQueue::default() },
             queued: false,
             unreachable_region: None,
+            organization: None,
             calls,
             opened: Arc::default(),
             rules: "[]".into(),
@@ -173,6 +175,12 @@ impl World {
         self
     }
 
+    /// The function is an organization hub over these accounts (MEMBER_ROLE_NAME set).
+    pub fn hub_of(mut self, accounts: &[&str]) -> Self {
+        self.organization = Some(accounts.iter().map(|account| account.to_string()).collect());
+        self
+    }
+
     /// Nothing in `region` can be reached.
     pub fn unreachable_region(mut self, region: &str) -> Self {
         self.unreachable_region = Some(region.into());
@@ -193,6 +201,10 @@ impl World {
             opened: Arc::clone(&self.opened),
             refusal: None,
             unreachable_region: self.unreachable_region.clone(),
+            organization: self
+                .organization
+                .as_ref()
+                .map(|accounts| accounts.iter().map(|account| AccountId::parse(account).unwrap()).collect()),
         };
         let settings = Settings {
             tag_prefix: "sc-import:".into(),

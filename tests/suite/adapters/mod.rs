@@ -4,6 +4,7 @@
 
 mod accounts;
 mod cloudformation;
+mod members;
 mod publishers;
 mod servicecatalog;
 mod sqs;

@@ -295,3 +295,35 @@ async fn with_a_queue_a_sweep_out_of_time_queues_its_own_continuation() {
     assert_eq!(summaries[0].id, sweep["id"].as_str().unwrap());
     assert_eq!((summaries[0].totals.stacks, summaries[0].totals.queued), (7, 3));
 }
+
+#[tokio::test]
+async fn a_hub_sweeps_every_account_of_the_organization_in_every_region_named() {
+    // GIVEN a hub over two accounts, with routed stacks in both accounts and two regions
+    let member = |name: &str, account: &str, region: &str| {
+        let arn =
+            format!("arn:aws:cloudformation:{region}:{account}:stack/{name}/0b9a4c20-5ad5-11ef-a1b2-0a1b2c3d4e5f");
+        stack(&arn, "CREATE_COMPLETE", &routed_tags())
+    };
+    let world = World::new()
+        .hub_of(&["444455556666", "111122223333"])
+        .with_queue()
+        .stack(member("a", "111122223333", "us-east-1"), TEMPLATE_YAML)
+        .stack(member("b", "111122223333", "eu-west-1"), TEMPLATE_YAML)
+        .stack(member("c", "444455556666", "us-east-1"), TEMPLATE_YAML)
+        .stack(member("d", "444455556666", "eu-west-1"), TEMPLATE_YAML)
+        .stack(member("e", "444455556666", "ap-south-1"), TEMPLATE_YAML);
+    // WHEN a sweep names the whole organization and two regions
+    let answer = world.answer(json!({"sweep":{"accounts":["*"],"regions":["us-east-1","eu-west-1"]}})).await;
+    // THEN each account and region was listed once, and each of its stacks queued in its own group
+    let sweep = summary(&answer);
+    assert_eq!(sweep["accounts"], json!(["111122223333", "444455556666"]), "{sweep}");
+    assert_eq!((sweep["stacks"].clone(), sweep["queued"].clone()), (json!(4), json!(4)));
+    assert_eq!(world.count("DescribeStacks (all)"), 4);
+    assert_eq!(world.count("ListAccounts"), 1);
+    let mut groups: Vec<String> = world.queue.messages.lock().unwrap().iter().map(|m| m.group.clone()).collect();
+    groups.sort();
+    assert_eq!(
+        groups,
+        ["111122223333:eu-west-1", "111122223333:us-east-1", "444455556666:eu-west-1", "444455556666:us-east-1"]
+    );
+}
