@@ -29,10 +29,10 @@ unit: ## the Rust tests of both packages (function and emulator)
 e2e: tools bootstrap emulator ## end to end over real HTTP: cargo-lambda's bootstrap behind a Runtime API with real deadlines, moto, emulator
 	cd e2e && $(TOOLS_PATH) $(BIN)/python -m pytest -q -p no:cacheprovider
 
-lint: tools deny ## cargo deny check, fmt --check, clippy -D warnings, cfn-lint and sam validate --lint on template.yaml
+lint: tools deny ## cargo deny check, fmt --check, clippy -D warnings, cfn-lint on template.yaml and member.yaml, sam validate --lint on template.yaml
 	cargo fmt --all -- --check
 	cargo clippy -j $(JOBS) --workspace --all-targets -- -D warnings
-	$(BIN)/cfn-lint template.yaml
+	$(BIN)/cfn-lint template.yaml member.yaml
 	$(TOOLS_PATH) $(BIN)/sam validate --lint --template template.yaml --region us-east-1
 
 # Policy in deny.toml. cargo-deny fetches the RustSec advisory database into ~/.cargo/advisory-dbs (needs internet);
