@@ -1,5 +1,6 @@
 //! The command line (the strict-mode switches included), and the one check on the environment: a CloudFormation
-//! endpoint must be configured, so that the emulator never reads stacks from real AWS by accident.
+//! endpoint must be configured, so that the emulator never reads stacks from real AWS by accident. STS, which tells
+//! a caller's account, is asked at the same local AWS unless `AWS_ENDPOINT_URL_STS` names another.
 
 use std::time::Duration;
 
@@ -16,7 +17,8 @@ usage: sc-emulator [--port PORT] [--cloudformation-endpoint URL] [--record-step-
   --cloudformation-endpoint URL   CloudFormation that imports read stacks from, e.g. moto on http://127.0.0.1:5000
                                   (default: AWS_ENDPOINT_URL_CLOUDFORMATION, else AWS_ENDPOINT_URL; one is required)
   --record-step-ms MS             time a record spends in CREATED and then in IN_PROGRESS (default 1000)
-  --account-id ID                 account id in product ARNs (default 123456789012)
+  --account-id ID                 account of requests without SigV4 credentials (default 123456789012, moto's
+                                  default); a signed request is in the account STS (moto) gives its access key
 
 Strict mode (every switch is off by default; see emulator/README.md, \"Strict mode\"):
   --search-lag-ms MS              SearchProvisionedProducts lists a provisioned product only MS after it was
@@ -33,6 +35,8 @@ Strict mode (every switch is off by default; see emulator/README.md, \"Strict mo
                                   it has run; repeatable. At run time: POST /_emulator/latency
                                   {\"operation\": \"…\", \"ms\": …} (emulator-only, not an AWS API)
 
+Keeps one catalog per account and region: a request's region is its SigV4 credential scope's, its account the one
+moto's STS GetCallerIdentity gives its access key (at AWS_ENDPOINT_URL_STS, else the CloudFormation endpoint).
 Prints `listening on http://127.0.0.1:PORT` on stdout once ready; stops on SIGTERM or SIGINT.";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,6 +142,18 @@ pub fn check_cloudformation_endpoint(options: &Options, env: impl Fn(&str) -> Op
     }
 }
 
+/// Where callers' accounts are asked (STS `GetCallerIdentity`): `AWS_ENDPOINT_URL_STS`, else the CloudFormation
+/// endpoint (the flag, `AWS_ENDPOINT_URL_CLOUDFORMATION`, `AWS_ENDPOINT_URL`), since moto serves every service on
+/// one port. Always an explicit endpoint, so the real STS is never asked; None only when
+/// `check_cloudformation_endpoint` fails.
+pub fn sts_endpoint(options: &Options, env: impl Fn(&str) -> Option<String>) -> Option<String> {
+    let configured = |name: &str| env(name).map(|value| value.trim().to_owned()).filter(|value| !value.is_empty());
+    configured("AWS_ENDPOINT_URL_STS")
+        .or_else(|| options.cloudformation_endpoint.clone())
+        .or_else(|| configured("AWS_ENDPOINT_URL_CLOUDFORMATION"))
+        .or_else(|| configured("AWS_ENDPOINT_URL"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,6 +239,22 @@ mod tests {
         assert!(parse(args("--verbose")).expect_err("unknown").contains("--verbose"));
         assert!(parse(args("--record-step-ms")).expect_err("missing").contains("needs a value"));
         assert!(parse(args("--cloudformation-endpoint 127.0.0.1:5000")).is_err());
+    }
+
+    #[test]
+    fn sts_is_asked_at_its_own_endpoint_else_where_cloudformation_is() {
+        let moto = "http://127.0.0.1:5000";
+        let flagged = Options { cloudformation_endpoint: Some(moto.to_owned()), ..Options::default() };
+        let none = |_: &str| None;
+        assert_eq!(sts_endpoint(&flagged, none).as_deref(), Some(moto));
+        let sts_env = |name: &str| (name == "AWS_ENDPOINT_URL_STS").then(|| "http://127.0.0.1:5001".to_owned());
+        assert_eq!(sts_endpoint(&flagged, sts_env).as_deref(), Some("http://127.0.0.1:5001"));
+        let cloudformation_env =
+            |name: &str| (name == "AWS_ENDPOINT_URL_CLOUDFORMATION").then(|| "http://127.0.0.1:5002".to_owned());
+        assert_eq!(sts_endpoint(&Options::default(), cloudformation_env).as_deref(), Some("http://127.0.0.1:5002"));
+        let global = |name: &str| (name == "AWS_ENDPOINT_URL").then(|| "http://127.0.0.1:5003".to_owned());
+        assert_eq!(sts_endpoint(&Options::default(), global).as_deref(), Some("http://127.0.0.1:5003"));
+        assert_eq!(sts_endpoint(&Options::default(), none), None);
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! A small local AWS Service Catalog: the operations sc-stack-importer calls, plus what seeds them, over the real
 //! AWS JSON 1.1 wire protocol, so the unchanged `aws-sdk-servicecatalog` client works against it with
 //! `AWS_ENDPOINT_URL_SERVICE_CATALOG`. A dev tool: it listens on loopback only and checks no signatures.
+//!
+//! It keeps one catalog per account and region: a request acts in the account moto attributes its access key to,
+//! in the region it was signed for (`accounts`), and reads stacks in moto as that caller (`stacks`).
 
+pub mod accounts;
 pub mod catalog;
 pub mod cli;
 pub mod clock;
@@ -11,6 +15,7 @@ pub mod http_get;
 pub mod ids;
 pub mod operations;
 pub mod params;
+pub mod sdk;
 pub mod search;
 pub mod server;
 pub mod stacks;
@@ -20,23 +25,28 @@ pub mod wire;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
-use catalog::Catalog;
+use accounts::{Accounts, Caller, StsIdentities};
+use catalog::{Catalogs, Scope};
 use clock::Clock;
+use error::ServiceError;
 use stacks::CloudFormationStacks;
 use strict::{OperationDelays, StrictMode, reported_template_url};
 
-/// Account id used in the ARNs the emulator makes (moto's default, so ARNs from both line up).
+/// The account of requests without SigV4 credentials: moto's default account, which moto also gives every access
+/// key it does not know, so that both name the same account.
 pub const DEFAULT_ACCOUNT_ID: &str = "123456789012";
 
 /// Everything one running emulator needs.
 pub struct EmulatorConfig {
-    /// Where imports read stacks from.
+    /// Where imports read stacks from. Its region is the default region (that of requests without credentials).
     pub stacks: CloudFormationStacks,
+    /// Where a signed request's account is learned (STS `GetCallerIdentity`, moto's).
+    pub identities: StsIdentities,
     /// Source of "now": the system clock, or a manual one in tests.
     pub clock: Arc<dyn Clock>,
     /// How long a record stays in each of CREATED and IN_PROGRESS before it ends.
     pub record_step: Duration,
-    /// Account id put in product ARNs.
+    /// The account of requests without SigV4 credentials (and of any request while STS cannot be reached).
     pub account_id: String,
     /// The strict-mode switches; the default is the emulator's original behaviour.
     pub strict: StrictMode,
@@ -44,7 +54,8 @@ pub struct EmulatorConfig {
 
 /// The emulator's state and collaborators, shared by every connection.
 pub struct Emulator {
-    catalog: Mutex<Catalog>,
+    catalogs: Mutex<Catalogs>,
+    accounts: Accounts,
     stacks: CloudFormationStacks,
     clock: Arc<dyn Clock>,
     delays: OperationDelays,
@@ -53,9 +64,10 @@ pub struct Emulator {
 
 impl Emulator {
     pub fn new(config: EmulatorConfig) -> Self {
-        let catalog = Catalog::new(config.record_step, config.account_id).with_rules(config.strict.rules);
+        let default = Scope::new(config.account_id, config.stacks.default_region());
         Self {
-            catalog: Mutex::new(catalog),
+            catalogs: Mutex::new(Catalogs::new(config.record_step, config.strict.rules)),
+            accounts: Accounts::new(config.identities, default),
             stacks: config.stacks,
             clock: config.clock,
             delays: OperationDelays::new(config.strict.latency),
@@ -67,12 +79,28 @@ impl Emulator {
         self.clock.now()
     }
 
-    /// The state. A panic while holding it cannot leave it half-changed (every change is one push or field write),
-    /// so a poisoned lock is still usable.
-    pub fn catalog(&self) -> MutexGuard<'_, Catalog> {
-        self.catalog.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// The state: every account's catalog in every region (`Catalogs::of` picks one). A panic while holding it cannot
+    /// leave it half-changed (every change is one push or field write), so a poisoned lock is still usable.
+    pub fn catalogs(&self) -> MutexGuard<'_, Catalogs> {
+        self.catalogs.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// The caller of a request with these `Authorization` and `X-Amz-Security-Token` headers: its account (asked of
+    /// STS once per access key) and region.
+    pub async fn caller(
+        &self,
+        authorization: Option<&str>,
+        security_token: Option<&str>,
+    ) -> Result<Caller, ServiceError> {
+        self.accounts.caller(authorization, security_token).await
+    }
+
+    /// The account and region of requests without SigV4 credentials.
+    pub fn default_scope(&self) -> &Scope {
+        self.accounts.default_scope()
+    }
+
+    /// CloudFormation as the emulator itself; `CloudFormationStacks::as_caller` reads as a caller.
     pub fn stacks(&self) -> &CloudFormationStacks {
         &self.stacks
     }

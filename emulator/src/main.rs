@@ -1,10 +1,11 @@
-//! `sc-emulator`: wiring only. Parses the command line, loads the CloudFormation client once, listens on
+//! `sc-emulator`: wiring only. Parses the command line, loads the CloudFormation and STS clients once, listens on
 //! 127.0.0.1, prints the address for scripts, and serves until SIGTERM or SIGINT.
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use sc_emulator::accounts::sts_identities;
 use sc_emulator::cli::{self, Command};
 use sc_emulator::clock::SystemClock;
 use sc_emulator::server::{bind_loopback, serve};
@@ -37,6 +38,10 @@ async fn main() -> ExitCode {
         eprintln!("sc-emulator: {message}");
         return ExitCode::from(2);
     }
+    let Some(sts_endpoint) = cli::sts_endpoint(&options, |name| std::env::var(name).ok()) else {
+        eprintln!("sc-emulator: no STS endpoint (AWS_ENDPOINT_URL_STS, or the CloudFormation endpoint)");
+        return ExitCode::from(2);
+    };
 
     let mut terminate = match signal(SignalKind::terminate()) {
         Ok(stream) => stream,
@@ -63,6 +68,7 @@ async fn main() -> ExitCode {
     let client = cloudformation_client(options.cloudformation_endpoint.as_deref()).await;
     let emulator = Arc::new(Emulator::new(EmulatorConfig {
         stacks: CloudFormationStacks::new(client),
+        identities: sts_identities(&sts_endpoint).await,
         clock: Arc::new(SystemClock),
         record_step: options.record_step,
         account_id: options.account_id,
@@ -74,6 +80,8 @@ async fn main() -> ExitCode {
     tracing::info!(
         %address,
         cloudformation = options.cloudformation_endpoint.as_deref().unwrap_or("from AWS_ENDPOINT_URL*"),
+        sts = %sts_endpoint,
+        default_scope = %emulator.default_scope(),
         record_step_ms = options.record_step.as_millis() as u64,
         search_lag_ms = options.strict.rules.search_lag.as_millis() as u64,
         failed_import_keeps_name = options.strict.rules.failed_import_keeps_name,

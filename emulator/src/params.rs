@@ -74,6 +74,7 @@ impl IdempotencyToken {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StackArn {
     arn: String,
+    region: String,
     account: String,
 }
 
@@ -98,11 +99,15 @@ impl StackArn {
         if partition.is_empty() || region.is_empty() || !account_ok || name.is_empty() || id.is_empty() {
             return Err(invalid());
         }
-        Ok(Self { arn: value.to_owned(), account: account.to_owned() })
+        Ok(Self { arn: value.to_owned(), region: region.to_owned(), account: account.to_owned() })
     }
 
     pub fn as_str(&self) -> &str {
         &self.arn
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
     }
 
     pub fn account(&self) -> &str {
@@ -170,6 +175,7 @@ mod tests {
         let arn = StackArn::parse("arn:aws:cloudformation:us-east-1:111122223333:stack/payments-api/0b9a-11ee")
             .expect("stack arn");
         assert_eq!(arn.account(), "111122223333");
+        assert_eq!(arn.region(), "us-east-1");
         for bad in [
             "payments-api",
             "arn:aws:s3:::bucket",

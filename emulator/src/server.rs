@@ -126,14 +126,17 @@ async fn respond(emulator: &Emulator, request: Request<Incoming>) -> Response<Fu
 
     let header = |name: &str| parts.headers.get(name).and_then(|value| value.to_str().ok());
     let target = header("x-amz-target").map(str::to_owned);
-    let region = wire::region_of(header("authorization"));
+    // The account and region the request acts in, for the log: learned once the request is known to be an operation.
+    let mut scope = String::from("-");
     let outcome = async {
         if parts.method != Method::POST || parts.uri.path() != "/" {
             return Err(not_served(&parts.method, parts.uri.path(), "Service Catalog answers POST / only"));
         }
         let operation = wire::operation_name(target.as_deref())?;
         let body = read_body(body).await?;
-        operations::handle(emulator, operation, &body, &region).await
+        let caller = emulator.caller(header("authorization"), header("x-amz-security-token")).await?;
+        scope = caller.scope.to_string();
+        operations::handle(emulator, operation, &body, &caller).await
     }
     .await;
 
@@ -144,7 +147,7 @@ async fn respond(emulator: &Emulator, request: Request<Incoming>) -> Response<Fu
         tracing::debug!(operation, delay_ms = delay.as_millis() as u64, "holding the answer back");
         tokio::time::sleep(delay).await;
     }
-    answer(outcome, &region, operation)
+    answer(outcome, &scope, operation)
 }
 
 fn not_served(method: &Method, path: &str, what: &str) -> ServiceError {
@@ -160,14 +163,15 @@ async fn read_body(body: Incoming) -> Result<Bytes, ServiceError> {
 }
 
 /// The HTTP answer: the JSON body with status 200, or the error body with the error's status; AWS JSON 1.1 headers.
-fn answer(outcome: Result<serde_json::Value, ServiceError>, region: &str, operation: &str) -> Response<Full<Bytes>> {
+/// `scope` is the caller's account and region, for the log.
+fn answer(outcome: Result<serde_json::Value, ServiceError>, scope: &str, operation: &str) -> Response<Full<Bytes>> {
     let (status, body) = match outcome {
         Ok(answer) => {
-            tracing::info!(operation, %region, "200");
+            tracing::info!(operation, %scope, "200");
             (StatusCode::OK, answer.to_string())
         }
         Err(error) => {
-            tracing::info!(operation, %region, error = error.code.type_name(), message = %error.message, "{}", error.code.http_status());
+            tracing::info!(operation, %scope, error = error.code.type_name(), message = %error.message, "{}", error.code.http_status());
             let status = StatusCode::from_u16(error.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
             (status, wire::error_body(&error))
         }

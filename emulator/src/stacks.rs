@@ -1,18 +1,16 @@
 //! CloudFormation adapter: what an import needs to know about a stack (DescribeStacks) and its template
-//! (GetTemplate), read through the real SDK from whatever endpoint the emulator was given.
+//! (GetTemplate), read through the real SDK from whatever endpoint the emulator was given, as the caller: with the
+//! caller's access key id in the caller's region, so that moto reads the stack in the caller's account and region.
 
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
-use aws_config::environment::{EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider};
-use aws_config::meta::credentials::CredentialsProviderChain;
-use aws_config::meta::region::RegionProviderChain;
-use aws_config::timeout::TimeoutConfig;
 use aws_sdk_cloudformation::Client;
-use aws_sdk_cloudformation::config::{Credentials, Region};
+use aws_sdk_cloudformation::config::{IdentityCache, Region};
 use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
+use crate::accounts::Caller;
 use crate::catalog::StackFacts;
+use crate::sdk::{FALLBACK_REGION, caller_credentials, local_config};
 
 /// How an import's stack read can fail: the stack is not there (the caller's problem), or CloudFormation could not
 /// be asked (the emulator's problem).
@@ -32,6 +30,28 @@ pub struct CloudFormationStacks {
 impl CloudFormationStacks {
     pub fn new(client: Client) -> Self {
         Self { client }
+    }
+
+    /// The region of the emulator's own calls: that of requests without SigV4 credentials.
+    pub fn default_region(&self) -> String {
+        self.client.config().region().map_or_else(|| FALLBACK_REGION.to_owned(), ToString::to_string)
+    }
+
+    /// The same CloudFormation, asked as `caller`: its access key id (with the placeholder secret) and session
+    /// token, in its region. A caller without SigV4 credentials reads as the emulator itself, as before.
+    pub fn as_caller(&self, caller: &Caller) -> Self {
+        let Some(key) = &caller.key else {
+            return self.clone();
+        };
+        let config = self
+            .client
+            .config()
+            .to_builder()
+            .credentials_provider(caller_credentials(&key.access_key_id, key.session_token.as_deref()))
+            .identity_cache(IdentityCache::no_cache())
+            .region(Region::new(caller.scope.region.clone()))
+            .build();
+        Self { client: Client::from_conf(config) }
     }
 
     pub async fn describe(&self, stack_id: &str) -> Result<StackFacts, StackReadError> {
@@ -70,21 +90,11 @@ where
     StackReadError::Unavailable(DisplayErrorContext(&error).to_string())
 }
 
-/// One `aws_config` load for the CloudFormation client. The endpoint is `endpoint` when given, otherwise the SDK's
-/// own `AWS_ENDPOINT_URL_CLOUDFORMATION` / `AWS_ENDPOINT_URL` / profile settings. Region and credentials come from
-/// the environment only, falling back to `us-east-1` and placeholder keys: the full default chains would ask the
-/// EC2 instance metadata service, which is neither local nor needed by a local CloudFormation such as moto.
+/// The CloudFormation client. The endpoint is `endpoint` when given, otherwise the SDK's own
+/// `AWS_ENDPOINT_URL_CLOUDFORMATION` / `AWS_ENDPOINT_URL` / profile settings. Region and credentials (those of
+/// requests without SigV4 credentials) come from the environment only (`sdk::local_config`).
 pub async fn cloudformation_client(endpoint: Option<&str>) -> Client {
-    let region = RegionProviderChain::first_try(EnvironmentVariableRegionProvider::new())
-        .or_else(Region::from_static("us-east-1"));
-    let credentials = CredentialsProviderChain::first_try("Environment", EnvironmentVariableCredentialsProvider::new())
-        .or_else("Placeholder", Credentials::new("sc-emulator", "sc-emulator", None, None, "sc-emulator"));
-    let shared = aws_config::defaults(BehaviorVersion::latest())
-        .region(region)
-        .credentials_provider(credentials)
-        .timeout_config(TimeoutConfig::builder().operation_timeout(Duration::from_secs(20)).build())
-        .load()
-        .await;
+    let shared = local_config(Duration::from_secs(20)).await;
     let mut config = aws_sdk_cloudformation::config::Builder::from(&shared);
     if let Some(endpoint) = endpoint {
         config = config.endpoint_url(endpoint);

@@ -1,7 +1,8 @@
 //! The AWS JSON 1.1 protocol as Service Catalog speaks it: `POST /` with
 //! `X-Amz-Target: AWS242ServiceCatalogService.<Operation>` and a JSON body; answers are JSON with
 //! `Content-Type: application/x-amz-json-1.1`, errors are `{"__type": "<Exception>", "message": "…"}`.
-//! Signatures are not checked: the `Authorization` header is read only for the region in its credential scope.
+//! Signatures are not checked: the `Authorization` header is read only for its credential scope, the access key id
+//! and the region the request was signed with.
 
 use serde_json::json;
 
@@ -9,7 +10,6 @@ use crate::error::{ErrorCode, ServiceError};
 
 pub const TARGET_PREFIX: &str = "AWS242ServiceCatalogService.";
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
-pub const DEFAULT_REGION: &str = "us-east-1";
 
 /// The operation an `X-Amz-Target` header names.
 pub fn operation_name(target: Option<&str>) -> Result<&str, ServiceError> {
@@ -25,16 +25,25 @@ pub fn operation_name(target: Option<&str>) -> Result<&str, ServiceError> {
     }
 }
 
-/// The region of a SigV4 `Authorization` header's credential scope
-/// (`Credential=<key>/<date>/<region>/<service>/aws4_request`), or us-east-1 when there is none.
-pub fn region_of(authorization: Option<&str>) -> String {
-    authorization
-        .and_then(|header| header.split("Credential=").nth(1))
-        .and_then(|credential| credential.split([',', ' ']).next())
-        .and_then(|scope| scope.split('/').nth(2))
-        .filter(|region| !region.is_empty())
-        .unwrap_or(DEFAULT_REGION)
-        .to_owned()
+/// What a SigV4 `Authorization` header's credential scope says about the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialScope {
+    pub access_key_id: String,
+    pub region: String,
+}
+
+/// The access key id and region of a SigV4 `Authorization` header's credential scope
+/// (`Credential=<key>/<date>/<region>/<service>/aws4_request`); None without a header or with one of another shape.
+pub fn credential_scope(authorization: Option<&str>) -> Option<CredentialScope> {
+    let credential = authorization?.split("Credential=").nth(1)?.split([',', ' ']).next()?;
+    let parts: Vec<&str> = credential.split('/').collect();
+    let [access_key_id, _date, region, _service, "aws4_request"] = parts.as_slice() else {
+        return None;
+    };
+    if access_key_id.is_empty() || region.is_empty() {
+        return None;
+    }
+    Some(CredentialScope { access_key_id: (*access_key_id).to_owned(), region: (*region).to_owned() })
 }
 
 /// The body of an error answer.
@@ -59,12 +68,25 @@ mod tests {
     }
 
     #[test]
-    fn the_region_comes_from_the_credential_scope() {
-        let header = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261128/eu-west-1/servicecatalog/aws4_request, \
+    fn the_access_key_and_region_come_from_the_credential_scope() {
+        let header = "AWS4-HMAC-SHA256 Credential=ASIATCH6YDSYQ2ZEKQW2/20261128/eu-west-1/servicecatalog/aws4_request, \
                       SignedHeaders=host;x-amz-date, Signature=abc";
-        assert_eq!(region_of(Some(header)), "eu-west-1");
-        assert_eq!(region_of(None), "us-east-1");
-        assert_eq!(region_of(Some("Bearer x")), "us-east-1");
+        let scope = credential_scope(Some(header)).expect("scope");
+        assert_eq!(
+            scope,
+            CredentialScope { access_key_id: "ASIATCH6YDSYQ2ZEKQW2".to_owned(), region: "eu-west-1".to_owned() }
+        );
+        let lowercase_key = "AWS4-HMAC-SHA256 Credential=local/20261128/us-east-1/servicecatalog/aws4_request,x";
+        assert_eq!(credential_scope(Some(lowercase_key)).map(|scope| scope.access_key_id), Some("local".to_owned()));
+        for unsigned in [
+            None,
+            Some("Bearer x"),
+            Some("AWS4-HMAC-SHA256 Credential=/20261128/us-east-1/servicecatalog/aws4_request"),
+            Some("AWS4-HMAC-SHA256 Credential=AKID/20261128//servicecatalog/aws4_request"),
+            Some("AWS4-ECDSA-P256-SHA256 Credential=AKID/20261128/servicecatalog/aws4_request"),
+        ] {
+            assert_eq!(credential_scope(unsigned), None, "{unsigned:?}");
+        }
     }
 
     #[test]

@@ -3,39 +3,49 @@
 
 use std::time::{Duration, SystemTime};
 
-use super::state::{Catalog, ImportRequest, NewArtifact, NewProduct, StackFacts};
+use super::state::{Catalog, ImportRequest, NewArtifact, NewProduct, Scope, StackFacts};
 use crate::params::{IdempotencyToken, Identifier, ProvisionedProductName, StackArn};
 
 pub(super) const STEP: Duration = Duration::from_secs(1);
+/// The account and region of `seeded()`'s catalog, which are `STACK`'s.
+pub(super) const ACCOUNT: &str = "111122223333";
+pub(super) const REGION: &str = "us-east-1";
 pub(super) const STACK: &str = "arn:aws:cloudformation:us-east-1:111122223333:stack/payments-api/0b9a";
 
 pub(super) fn start() -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)
 }
 
+/// A catalog of `ACCOUNT` in `REGION`, with one product and its artifact; the catalog, product id and artifact id.
 pub(super) fn seeded() -> (Catalog, String, String) {
-    let mut catalog = Catalog::new(STEP, "123456789012");
-    let product = catalog.create_product(
-        NewProduct {
-            name: "payments".to_owned(),
-            owner: "platform".to_owned(),
-            description: None,
-            distributor: None,
-            support_description: None,
-            support_email: None,
-            support_url: None,
-            artifact: NewArtifact {
-                name: Some("v1".to_owned()),
-                description: None,
-                template_url: "http://127.0.0.1:5000/templates/payments.yaml".to_owned(),
-            },
-            idempotency_token: Some("token-1".to_owned()),
-        },
-        "us-east-1",
-        start(),
-    );
+    seeded_in(Scope::new(ACCOUNT, REGION))
+}
+
+/// A catalog of `scope`, with one product and its artifact; the catalog, product id and artifact id.
+pub(super) fn seeded_in(scope: Scope) -> (Catalog, String, String) {
+    let mut catalog = Catalog::new(STEP, scope);
+    let product = catalog.create_product(new_product("payments", Some("token-1")), start());
     let artifact = product.artifacts[0].id.clone();
     (catalog, product.id, artifact)
+}
+
+/// A CreateProduct request with one artifact named v1.
+pub(super) fn new_product(name: &str, idempotency_token: Option<&str>) -> NewProduct {
+    NewProduct {
+        name: name.to_owned(),
+        owner: "platform".to_owned(),
+        description: None,
+        distributor: None,
+        support_description: None,
+        support_email: None,
+        support_url: None,
+        artifact: NewArtifact {
+            name: Some("v1".to_owned()),
+            description: None,
+            template_url: "http://127.0.0.1:5000/templates/payments.yaml".to_owned(),
+        },
+        idempotency_token: idempotency_token.map(str::to_owned),
+    }
 }
 
 pub(super) fn request(product: &str, artifact: &str, name: &str, stack: &str, token: &str) -> ImportRequest {

@@ -1,6 +1,6 @@
 //! The import lifecycle, ImportAsProvisionedProduct in two halves around the read of the stack: the checks that
-//! need no stack, then the stack rules and every check again before the provisioned product and its record are
-//! created.
+//! need no stack (the stack ARN's account and region among them), then the stack rules and every check again before
+//! the provisioned product and its record are created.
 
 use std::time::SystemTime;
 
@@ -10,6 +10,7 @@ use super::state::{
 };
 use crate::error::ServiceError;
 use crate::ids::new_id;
+use crate::params::StackArn;
 
 impl Catalog {
     /// ImportAsProvisionedProduct, first half: the checks that need no stack. A known token replays its record
@@ -29,7 +30,28 @@ impl Catalog {
             return self.record(&used.record_id, now).map(ImportPlan::Replay);
         }
         let (_, artifact) = self.importable_artifact(request)?;
-        Ok(ImportPlan::ReadStack { template_url: artifact.template_url.clone() })
+        let template_url = artifact.template_url.clone();
+        self.check_stack_is_ours(&request.physical_id)?;
+        Ok(ImportPlan::ReadStack { template_url })
+    }
+
+    /// The service reads the stack in the caller's own account and region, where CloudFormation knows no stack of
+    /// another account or region: such a stack is one that does not exist, as CloudFormation's `ValidationError
+    /// … does not exist` for a missing stack (ResourceNotFoundException). Checked before CloudFormation is asked.
+    fn check_stack_is_ours(&self, stack: &StackArn) -> Result<(), ServiceError> {
+        let scope = &self.scope;
+        if stack.account() == scope.account && stack.region() == scope.region {
+            return Ok(());
+        }
+        Err(ServiceError::not_found(format!(
+            "Stack with id {} does not exist in account {} in {}: an import reads the stack in the caller's own \
+             account and region, and this one is in account {} in {}",
+            stack.as_str(),
+            scope.account,
+            scope.region,
+            stack.account(),
+            stack.region()
+        )))
     }
 
     /// ImportAsProvisionedProduct, second half, once the stack was read and judged: everything is checked again
@@ -39,7 +61,6 @@ impl Catalog {
         request: &ImportRequest,
         stack: &StackFacts,
         ending: RecordEnding,
-        region: &str,
         now: SystemTime,
     ) -> Result<RecordView, ServiceError> {
         if let ImportPlan::Replay(record) = self.prepare_import(request, now)? {
@@ -85,8 +106,8 @@ impl Catalog {
         };
         self.provisioned.push(ProvisionedProduct {
             arn: format!(
-                "arn:aws:servicecatalog:{region}:{}:stack/{name}/{provisioned_id}",
-                request.physical_id.account()
+                "arn:aws:servicecatalog:{}:{}:stack/{name}/{provisioned_id}",
+                self.scope.region, self.scope.account
             ),
             id: provisioned_id,
             name: name.to_owned(),
@@ -161,8 +182,8 @@ pub fn check_stack(stack: &StackFacts) -> Result<(), ServiceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::fixtures::{STACK, STEP, facts, request, seeded, start};
-    use crate::catalog::state::CatalogRules;
+    use crate::catalog::fixtures::{STACK, STEP, facts, request, seeded, seeded_in, start};
+    use crate::catalog::state::{CatalogRules, Scope};
     use crate::error::ErrorCode;
     use crate::search::PageRequest;
 
@@ -189,21 +210,51 @@ mod tests {
     }
 
     #[test]
-    fn the_provisioned_product_arn_names_the_stack_account_region_and_name() {
-        let (mut catalog, product, artifact) = seeded();
+    fn the_provisioned_product_arn_names_the_catalog_account_region_and_name() {
+        let (mut catalog, product, artifact) = seeded_in(Scope::new("210987654321", "eu-west-1"));
+        let stack = "arn:aws:cloudformation:eu-west-1:210987654321:stack/payments-api/0b9a";
         catalog
             .admit_import(
-                &request(&product, &artifact, "payments-api", STACK, "t1"),
-                &facts(STACK, "CREATE_COMPLETE"),
+                &request(&product, &artifact, "payments-api", stack, "t1"),
+                &facts(stack, "CREATE_COMPLETE"),
                 RecordEnding::Succeeded,
-                "eu-west-1",
                 start(),
             )
             .expect("admitted");
         let page = catalog.search(&[], None, PageRequest::parse(None, None).expect("page"), start());
         let found = &page.products[0].product;
-        assert_eq!(found.arn, format!("arn:aws:servicecatalog:eu-west-1:111122223333:stack/payments-api/{}", found.id));
+        assert_eq!(found.arn, format!("arn:aws:servicecatalog:eu-west-1:210987654321:stack/payments-api/{}", found.id));
         assert_eq!(page.products[0].status, "UNDER_CHANGE");
+    }
+
+    #[test]
+    fn a_stack_of_another_account_or_region_does_not_exist_for_the_caller() {
+        let (catalog, product, artifact) = seeded();
+        for stack in [
+            "arn:aws:cloudformation:us-east-1:210987654321:stack/payments-api/0b9a",
+            "arn:aws:cloudformation:eu-west-1:111122223333:stack/payments-api/0b9a",
+        ] {
+            let error = catalog.prepare_import(&request(&product, &artifact, "payments-api", stack, "t1"), start());
+            let error = error.expect_err(stack);
+            assert_eq!(error.code, ErrorCode::ResourceNotFound, "{stack}");
+            assert!(error.message.starts_with(&format!("Stack with id {stack} does not exist")), "{}", error.message);
+        }
+        // The product and artifact are checked first, as for any import.
+        let unknown = catalog.prepare_import(
+            &request(
+                "prod-gone",
+                &artifact,
+                "payments-api",
+                "arn:aws:cloudformation:eu-west-1:210987654321:stack/x/1",
+                "t1",
+            ),
+            start(),
+        );
+        assert!(unknown.expect_err("unknown product").message.contains("prod-gone"));
+        assert!(matches!(
+            catalog.prepare_import(&request(&product, &artifact, "payments-api", STACK, "t1"), start()),
+            Ok(ImportPlan::ReadStack { .. })
+        ));
     }
 
     #[test]
@@ -215,7 +266,6 @@ mod tests {
                 &request(&product, &artifact, "payments-api", STACK, "t1"),
                 &facts(STACK, "CREATE_COMPLETE"),
                 RecordEnding::Succeeded,
-                "us-east-1",
                 start(),
             )
             .expect("first");
@@ -223,7 +273,6 @@ mod tests {
             &request(&product, &artifact, "orders", orders, "t2"),
             &facts(orders, "CREATE_COMPLETE"),
             RecordEnding::Succeeded,
-            "us-east-1",
             start() + STEP,
         );
         assert_eq!(busy.expect_err("busy").code, ErrorCode::InvalidState);
@@ -231,7 +280,6 @@ mod tests {
             &request(&product, &artifact, "other", STACK, "t3"),
             &facts(STACK, "CREATE_COMPLETE"),
             RecordEnding::Succeeded,
-            "us-east-1",
             start() + STEP,
         );
         assert_eq!(same_stack.expect_err("duplicate").code, ErrorCode::DuplicateResource);
@@ -239,7 +287,6 @@ mod tests {
             &request(&product, &artifact, "orders", orders, "t2"),
             &facts(orders, "CREATE_COMPLETE"),
             RecordEnding::Succeeded,
-            "us-east-1",
             start() + STEP * 2,
         );
         assert!(later.is_ok(), "{later:?}");
@@ -251,13 +298,7 @@ mod tests {
         let mut catalog = catalog.with_rules(CatalogRules { strict_idempotency: true, ..CatalogRules::default() });
         let first_request = request(&product, &artifact, "payments-api", STACK, "t1");
         let first = catalog
-            .admit_import(
-                &first_request,
-                &facts(STACK, "CREATE_COMPLETE"),
-                RecordEnding::Succeeded,
-                "us-east-1",
-                start(),
-            )
+            .admit_import(&first_request, &facts(STACK, "CREATE_COMPLETE"), RecordEnding::Succeeded, start())
             .expect("first");
 
         let renamed = request(&product, &artifact, "orders", STACK, "t1");
@@ -269,7 +310,6 @@ mod tests {
             &request(&product, &artifact, "payments-api", other_stack, "t1"),
             &facts(other_stack, "CREATE_COMPLETE"),
             RecordEnding::Succeeded,
-            "us-east-1",
             start() + STEP,
         );
         let error = moved.expect_err("another stack");
@@ -298,7 +338,6 @@ mod tests {
                 &request(&product, &artifact, "payments-api", STACK, "t1"),
                 &facts(STACK, "CREATE_COMPLETE"),
                 RecordEnding::Succeeded,
-                "us-east-1",
                 start(),
             )
             .expect("first");

@@ -11,7 +11,8 @@ use crate::ids::new_id;
 
 impl Catalog {
     /// CreateProduct. The same idempotency token answers with the product it created the first time.
-    pub fn create_product(&mut self, new: NewProduct, region: &str, now: SystemTime) -> Product {
+    /// The product's ARN carries the catalog's account and region.
+    pub fn create_product(&mut self, new: NewProduct, now: SystemTime) -> Product {
         if let Some(existing) = new.idempotency_token.as_ref().and_then(|token| self.product_tokens.get(token))
             && let Some(product) = self.products.iter().find(|product| &product.id == existing)
         {
@@ -19,7 +20,7 @@ impl Catalog {
         }
         let id = new_id("prod-");
         let product = Product {
-            arn: format!("arn:aws:catalog:{region}:{}:product/{id}", self.account_id),
+            arn: format!("arn:aws:catalog:{}:{}:product/{id}", self.scope.region, self.scope.account),
             view_id: new_id("prodview-"),
             name: new.name,
             owner: new.owner,
@@ -177,7 +178,6 @@ mod tests {
                 artifact: NewArtifact { name: None, description: None, template_url: "http://x/y".to_owned() },
                 idempotency_token: Some("token-1".to_owned()),
             },
-            "us-east-1",
             start(),
         );
         assert_eq!(again.id, product);

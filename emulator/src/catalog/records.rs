@@ -123,7 +123,6 @@ mod tests {
                 &request(&product, &artifact, "payments-api", STACK, "t1"),
                 &facts(STACK, "CREATE_COMPLETE"),
                 RecordEnding::Succeeded,
-                "us-east-1",
                 start(),
             )
             .expect("admitted");
@@ -146,7 +145,6 @@ mod tests {
                 &request(&product, &artifact, "payments-api", STACK, "t1"),
                 &facts(STACK, "CREATE_COMPLETE"),
                 RecordEnding::Failed(vec![error.clone()]),
-                "us-east-1",
                 start(),
             )
             .expect("admitted");
@@ -164,7 +162,6 @@ mod tests {
                 &request(&product, &artifact, "payments-api", STACK, "t1"),
                 &facts(STACK, "CREATE_COMPLETE"),
                 RecordEnding::Failed(vec![]),
-                "us-east-1",
                 start(),
             )
             .expect("admitted");
@@ -175,7 +172,6 @@ mod tests {
             &request(&product, &artifact, "payments-api", STACK, "t2"),
             &facts(STACK, "CREATE_COMPLETE"),
             RecordEnding::Succeeded,
-            "us-east-1",
             later,
         );
         assert!(again.is_ok(), "{again:?}");
@@ -192,7 +188,6 @@ mod tests {
                 &request(&product, &artifact, "payments-api", STACK, "t1"),
                 &facts(STACK, "CREATE_COMPLETE"),
                 RecordEnding::Failed(vec![error]),
-                "us-east-1",
                 start(),
             )
             .expect("admitted");
@@ -212,7 +207,6 @@ mod tests {
                 &request(&product, &artifact, name, stack, &format!("t-{name}")),
                 &facts(stack, "CREATE_COMPLETE"),
                 RecordEnding::Succeeded,
-                "us-east-1",
                 later,
             );
             assert_eq!(again.expect_err(name).code, crate::error::ErrorCode::DuplicateResource, "{name}");
@@ -229,7 +223,6 @@ mod tests {
                 &request(&product, &artifact, "payments-api", STACK, "t1"),
                 &facts(STACK, "CREATE_COMPLETE"),
                 RecordEnding::Succeeded,
-                "us-east-1",
                 start(),
             )
             .expect("admitted");
@@ -241,7 +234,6 @@ mod tests {
             &request(&product, &artifact, "payments-api", STACK, "t2"),
             &facts(STACK, "CREATE_COMPLETE"),
             RecordEnding::Succeeded,
-            "us-east-1",
             start() + Duration::from_millis(100),
         );
         assert_eq!(again.expect_err("duplicate").code, crate::error::ErrorCode::DuplicateResource);

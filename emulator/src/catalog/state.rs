@@ -3,6 +3,7 @@
 //! it imports no other catalog module.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use crate::error::ServiceError;
@@ -15,6 +16,26 @@ pub const IMPORT_RECORD_TYPE: &str = "IMPORT_PROVISIONED_PRODUCT";
 /// The stack statuses ImportAsProvisionedProduct accepts, as its API reference lists them.
 pub const IMPORTABLE_STACK_STATUSES: [&str; 5] =
     ["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE", "IMPORT_ROLLBACK_COMPLETE"];
+
+/// An account and a region: what one catalog belongs to. As in Service Catalog, what one account creates in one
+/// region (products, artifacts, provisioned products, records, idempotency tokens) no other account or region sees.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Scope {
+    pub account: String,
+    pub region: String,
+}
+
+impl Scope {
+    pub fn new(account: impl Into<String>, region: impl Into<String>) -> Self {
+        Self { account: account.into(), region: region.into() }
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "{}/{}", self.account, self.region)
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Guidance {
@@ -253,6 +274,7 @@ pub struct SearchPage {
     pub next_page_token: Option<String>,
 }
 
+/// The catalog of one account in one region.
 #[derive(Debug)]
 pub struct Catalog {
     pub(super) products: Vec<Product>,
@@ -262,12 +284,13 @@ pub struct Catalog {
     pub(super) artifact_tokens: HashMap<String, (String, String)>,
     pub(super) import_tokens: HashMap<String, TokenUse>,
     pub(super) record_step: Duration,
-    pub(super) account_id: String,
+    pub(super) scope: Scope,
     pub(super) rules: CatalogRules,
 }
 
 impl Catalog {
-    pub fn new(record_step: Duration, account_id: impl Into<String>) -> Self {
+    /// An empty catalog of `scope`'s account and region, which its ARNs carry.
+    pub fn new(record_step: Duration, scope: Scope) -> Self {
         Self {
             products: Vec::new(),
             provisioned: Vec::new(),
@@ -276,9 +299,14 @@ impl Catalog {
             artifact_tokens: HashMap::new(),
             import_tokens: HashMap::new(),
             record_step,
-            account_id: account_id.into(),
+            scope,
             rules: CatalogRules::default(),
         }
+    }
+
+    /// The account and region this catalog belongs to.
+    pub fn scope(&self) -> &Scope {
+        &self.scope
     }
 
     /// The same catalog with strict-mode rules.

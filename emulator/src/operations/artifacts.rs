@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::body::answer;
 use crate::Emulator;
-use crate::catalog::{Artifact, ArtifactRef, ProductRef, TEMPLATE_ARTIFACT_TYPE};
+use crate::catalog::{Artifact, ArtifactRef, ProductRef, Scope, TEMPLATE_ARTIFACT_TYPE};
 use crate::clock::epoch_seconds;
 use crate::error::ServiceError;
 use crate::params::{Identifier, check_accept_language, required};
@@ -23,11 +23,12 @@ pub(super) struct ListProvisioningArtifactsInput {
 pub(super) fn list_provisioning_artifacts(
     emulator: &Emulator,
     input: ListProvisioningArtifactsInput,
+    scope: &Scope,
 ) -> Result<Value, ServiceError> {
     check_accept_language(input.accept_language.as_deref())?;
     let product_id = Identifier::parse("ProductId", required("ProductId", input.product_id.as_deref())?)?;
-    let catalog = emulator.catalog();
-    let product = catalog.product(&ProductRef::Id(product_id.as_str().to_owned()))?;
+    let mut catalogs = emulator.catalogs();
+    let product = catalogs.of(scope).product(&ProductRef::Id(product_id.as_str().to_owned()))?;
     answer(ListProvisioningArtifactsOutput {
         provisioning_artifact_details: product.artifacts.iter().map(artifact_detail).collect(),
     })
@@ -46,6 +47,7 @@ pub(super) struct DescribeProvisioningArtifactInput {
 pub(super) fn describe_provisioning_artifact(
     emulator: &Emulator,
     input: DescribeProvisioningArtifactInput,
+    scope: &Scope,
 ) -> Result<Value, ServiceError> {
     check_accept_language(input.accept_language.as_deref())?;
     let product = product_ref("ProductId", input.product_id, "ProductName", input.product_name)?;
@@ -58,8 +60,8 @@ pub(super) fn describe_provisioning_artifact(
             ));
         }
     };
-    let catalog = emulator.catalog();
-    let (_, artifact) = catalog.artifact(&product, &artifact)?;
+    let mut catalogs = emulator.catalogs();
+    let (_, artifact) = catalogs.of(scope).artifact(&product, &artifact)?;
     answer(artifact_answer(emulator, artifact))
 }
 

@@ -7,15 +7,16 @@ use serde_json::Value;
 
 use super::body::answer;
 use crate::Emulator;
+use crate::accounts::Caller;
 use crate::catalog::{
     IMPORT_RECORD_TYPE, ImportPlan, ImportRequest, PROVISIONED_PRODUCT_TYPE, RecordEnding, RecordError, RecordView,
-    StackFacts, check_stack,
+    Scope, StackFacts, check_stack,
 };
 use crate::clock::epoch_seconds;
 use crate::error::{ErrorCode, ServiceError};
 use crate::http_get;
 use crate::params::{IdempotencyToken, Identifier, ProvisionedProductName, StackArn, check_accept_language, required};
-use crate::stacks::StackReadError;
+use crate::stacks::{CloudFormationStacks, StackReadError};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -50,16 +51,18 @@ impl ImportAsProvisionedProductInput {
     }
 }
 
-/// Parameters, then the idempotency token and the product and artifact, then the stack from CloudFormation (it
-/// must exist, be in an importable status and be a root stack), then names and stacks already provisioned and any
-/// import still running. The template comparison decides how the record ends, not whether it starts.
+/// Parameters, then the idempotency token and the product and artifact, then the stack from CloudFormation, read as
+/// the caller in the caller's account and region (it must be there, be in an importable status and be a root
+/// stack), then names and stacks already provisioned and any import still running. The template comparison decides
+/// how the record ends, not whether it starts.
 pub(super) async fn import_as_provisioned_product(
     emulator: &Emulator,
     input: ImportAsProvisionedProductInput,
-    region: &str,
+    caller: &Caller,
 ) -> Result<Value, ServiceError> {
     let request = input.parse()?;
-    let plan = emulator.catalog().prepare_import(&request, emulator.now())?;
+    let scope = &caller.scope;
+    let plan = emulator.catalogs().of(scope).prepare_import(&request, emulator.now())?;
     let template_url = match plan {
         ImportPlan::Replay(record) => {
             tracing::info!(record = %record.record.id, "idempotency token seen before: answering with its record");
@@ -67,11 +70,13 @@ pub(super) async fn import_as_provisioned_product(
         }
         ImportPlan::ReadStack { template_url } => template_url,
     };
-    let stack = emulator.stacks().describe(request.physical_id.as_str()).await.map_err(stack_read_error)?;
+    let stacks = emulator.stacks().as_caller(caller);
+    let stack = stacks.describe(request.physical_id.as_str()).await.map_err(stack_read_error)?;
     check_stack(&stack)?;
-    let ending = template_verdict(emulator, &stack, &request, &template_url).await?;
-    let record = emulator.catalog().admit_import(&request, &stack, ending, region, emulator.now())?;
+    let ending = template_verdict(&stacks, &stack, &request, &template_url).await?;
+    let record = emulator.catalogs().of(scope).admit_import(&request, &stack, ending, emulator.now())?;
     tracing::info!(
+        %scope,
         record = %record.record.id,
         provisioned_product = %record.record.provisioned_product_id,
         stack = %stack.stack_id,
@@ -83,12 +88,12 @@ pub(super) async fn import_as_provisioned_product(
 /// How the record will end: SUCCEEDED when the stack's template is the artifact's, FAILED with a `TemplateMismatch`
 /// record error when it is not (or when either cannot be read or parsed).
 async fn template_verdict(
-    emulator: &Emulator,
+    stacks: &CloudFormationStacks,
     stack: &StackFacts,
     request: &ImportRequest,
     template_url: &str,
 ) -> Result<RecordEnding, ServiceError> {
-    let stack_template = emulator.stacks().template(&stack.stack_id).await.map_err(stack_read_error)?;
+    let stack_template = stacks.template(&stack.stack_id).await.map_err(stack_read_error)?;
     let artifact =
         format!("provisioning artifact {} of product {}", request.artifact_id.as_str(), request.product_id.as_str());
     let failed = |description: String| {
@@ -139,10 +144,14 @@ pub(super) struct DescribeRecordInput {
     id: Option<String>,
 }
 
-pub(super) fn describe_record(emulator: &Emulator, input: DescribeRecordInput) -> Result<Value, ServiceError> {
+pub(super) fn describe_record(
+    emulator: &Emulator,
+    input: DescribeRecordInput,
+    scope: &Scope,
+) -> Result<Value, ServiceError> {
     check_accept_language(input.accept_language.as_deref())?;
     let id = Identifier::parse("Id", required("Id", input.id.as_deref())?)?;
-    let record = emulator.catalog().record(id.as_str(), emulator.now())?;
+    let record = emulator.catalogs().of(scope).record(id.as_str(), emulator.now())?;
     answer(DescribeRecordOutput { record_detail: record_detail(&record), record_outputs: Vec::new() })
 }
 

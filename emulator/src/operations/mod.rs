@@ -1,5 +1,6 @@
 //! One function per Service Catalog operation: its JSON input parsed into the catalog's terms, its answer in the
-//! member names of the API (the ones `aws-sdk-servicecatalog` 1.121 reads).
+//! member names of the API (the ones `aws-sdk-servicecatalog` 1.121 reads). Each works in the catalog of the
+//! caller's account and region (its `Scope`).
 //!
 //! This file dispatches an operation by name. Layers, lowest first (a module imports only those before it): `body`
 //! (JSON in and out), `artifacts` (what the importer reads about artifacts, and the artifact answers), `seeding`
@@ -15,6 +16,7 @@ mod seeding;
 use serde_json::Value;
 
 use crate::Emulator;
+use crate::accounts::Caller;
 use crate::error::{ErrorCode, ServiceError};
 use crate::wire;
 use artifacts::{describe_provisioning_artifact, list_provisioning_artifacts};
@@ -36,18 +38,19 @@ pub const OPERATIONS: [&str; 9] = [
     "DescribeRecord",
 ];
 
-/// Runs `operation` on a request body; `region` is the one the caller signed for.
-pub async fn handle(emulator: &Emulator, operation: &str, body: &[u8], region: &str) -> Result<Value, ServiceError> {
+/// Runs `operation` on a request body, in the catalog of the caller's account and region.
+pub async fn handle(emulator: &Emulator, operation: &str, body: &[u8], caller: &Caller) -> Result<Value, ServiceError> {
+    let scope = &caller.scope;
     match operation {
-        "CreateProduct" => create_product(emulator, parse(body)?, region),
-        "CreateProvisioningArtifact" => create_provisioning_artifact(emulator, parse(body)?),
-        "UpdateProvisioningArtifact" => update_provisioning_artifact(emulator, parse(body)?),
-        "DescribeProductAsAdmin" => describe_product_as_admin(emulator, parse(body)?),
-        "ListProvisioningArtifacts" => list_provisioning_artifacts(emulator, parse(body)?),
-        "DescribeProvisioningArtifact" => describe_provisioning_artifact(emulator, parse(body)?),
-        "SearchProvisionedProducts" => search_provisioned_products(emulator, parse(body)?),
-        "ImportAsProvisionedProduct" => import_as_provisioned_product(emulator, parse(body)?, region).await,
-        "DescribeRecord" => describe_record(emulator, parse(body)?),
+        "CreateProduct" => create_product(emulator, parse(body)?, scope),
+        "CreateProvisioningArtifact" => create_provisioning_artifact(emulator, parse(body)?, scope),
+        "UpdateProvisioningArtifact" => update_provisioning_artifact(emulator, parse(body)?, scope),
+        "DescribeProductAsAdmin" => describe_product_as_admin(emulator, parse(body)?, scope),
+        "ListProvisioningArtifacts" => list_provisioning_artifacts(emulator, parse(body)?, scope),
+        "DescribeProvisioningArtifact" => describe_provisioning_artifact(emulator, parse(body)?, scope),
+        "SearchProvisionedProducts" => search_provisioned_products(emulator, parse(body)?, scope),
+        "ImportAsProvisionedProduct" => import_as_provisioned_product(emulator, parse(body)?, caller).await,
+        "DescribeRecord" => describe_record(emulator, parse(body)?, scope),
         other => Err(ServiceError::new(
             ErrorCode::UnknownOperation,
             format!("{}{other} is not implemented by this emulator", wire::TARGET_PREFIX),

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::body::answer;
 use crate::Emulator;
-use crate::catalog::{PROVISIONED_PRODUCT_TYPE, ProvisionedProductView};
+use crate::catalog::{PROVISIONED_PRODUCT_TYPE, ProvisionedProductView, Scope};
 use crate::clock::epoch_seconds;
 use crate::error::ServiceError;
 use crate::params::check_accept_language;
@@ -35,6 +35,7 @@ struct AccessLevelFilterInput {
 pub(super) fn search_provisioned_products(
     emulator: &Emulator,
     input: SearchProvisionedProductsInput,
+    scope: &Scope,
 ) -> Result<Value, ServiceError> {
     check_accept_language(input.accept_language.as_deref())?;
     if let Some(filter) = &input.access_level_filter {
@@ -43,7 +44,7 @@ pub(super) fn search_provisioned_products(
     let terms = parse_filters(input.filters.as_ref())?;
     let sort = parse_sort(input.sort_by.as_deref(), input.sort_order.as_deref())?;
     let page = PageRequest::parse(input.page_size, input.page_token.as_deref())?;
-    let found = emulator.catalog().search(&terms, sort, page, emulator.now());
+    let found = emulator.catalogs().of(scope).search(&terms, sort, page, emulator.now());
     answer(SearchProvisionedProductsOutput {
         provisioned_products: found.products.iter().map(provisioned_product_attribute).collect(),
         total_results_count: found.total,

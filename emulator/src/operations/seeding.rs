@@ -10,7 +10,7 @@ use super::artifacts::{ArtifactDetailOutput, artifact_answer, artifact_detail, p
 use super::body::answer;
 use crate::Emulator;
 use crate::catalog::{
-    ArtifactRef, ArtifactUpdate, Guidance, NewArtifact, NewProduct, Product, ProductRef, TEMPLATE_ARTIFACT_TYPE,
+    ArtifactRef, ArtifactUpdate, Guidance, NewArtifact, NewProduct, Product, ProductRef, Scope, TEMPLATE_ARTIFACT_TYPE,
 };
 use crate::clock::epoch_seconds;
 use crate::error::ServiceError;
@@ -73,7 +73,7 @@ impl ArtifactProperties {
 pub(super) fn create_product(
     emulator: &Emulator,
     input: CreateProductInput,
-    region: &str,
+    scope: &Scope,
 ) -> Result<Value, ServiceError> {
     check_accept_language(input.accept_language.as_deref())?;
     let name = required("Name", input.name.as_deref())?.to_owned();
@@ -105,7 +105,7 @@ pub(super) fn create_product(
         artifact,
         idempotency_token: input.idempotency_token,
     };
-    let product = emulator.catalog().create_product(new, region, emulator.now());
+    let product = emulator.catalogs().of(scope).create_product(new, emulator.now());
     let first_artifact = product.artifacts.first().map(artifact_detail);
     answer(CreateProductOutput {
         product_view_detail: product_view_detail(&product),
@@ -126,6 +126,7 @@ pub(super) struct CreateProvisioningArtifactInput {
 pub(super) fn create_provisioning_artifact(
     emulator: &Emulator,
     input: CreateProvisioningArtifactInput,
+    scope: &Scope,
 ) -> Result<Value, ServiceError> {
     check_accept_language(input.accept_language.as_deref())?;
     let product_id = Identifier::parse("ProductId", required("ProductId", input.product_id.as_deref())?)?;
@@ -137,7 +138,7 @@ pub(super) fn create_provisioning_artifact(
         IdempotencyToken::parse(token)?;
     }
     let now = emulator.now();
-    let artifact = emulator.catalog().create_artifact(
+    let artifact = emulator.catalogs().of(scope).create_artifact(
         &ProductRef::Id(product_id.as_str().to_owned()),
         artifact,
         input.idempotency_token.as_deref(),
@@ -161,6 +162,7 @@ pub(super) struct UpdateProvisioningArtifactInput {
 pub(super) fn update_provisioning_artifact(
     emulator: &Emulator,
     input: UpdateProvisioningArtifactInput,
+    scope: &Scope,
 ) -> Result<Value, ServiceError> {
     check_accept_language(input.accept_language.as_deref())?;
     let product_id = Identifier::parse("ProductId", required("ProductId", input.product_id.as_deref())?)?;
@@ -174,7 +176,7 @@ pub(super) fn update_provisioning_artifact(
         active: input.active,
         guidance: input.guidance.as_deref().map(Guidance::parse).transpose()?,
     };
-    let artifact = emulator.catalog().update_artifact(
+    let artifact = emulator.catalogs().of(scope).update_artifact(
         &ProductRef::Id(product_id.as_str().to_owned()),
         &ArtifactRef::Id(artifact_id.as_str().to_owned()),
         update,
@@ -193,11 +195,12 @@ pub(super) struct DescribeProductAsAdminInput {
 pub(super) fn describe_product_as_admin(
     emulator: &Emulator,
     input: DescribeProductAsAdminInput,
+    scope: &Scope,
 ) -> Result<Value, ServiceError> {
     check_accept_language(input.accept_language.as_deref())?;
     let product = product_ref("Id", input.id, "Name", input.name)?;
-    let catalog = emulator.catalog();
-    let product = catalog.product(&product)?;
+    let mut catalogs = emulator.catalogs();
+    let product = catalogs.of(scope).product(&product)?;
     answer(DescribeProductAsAdminOutput {
         product_view_detail: product_view_detail(product),
         provisioning_artifact_summaries: product

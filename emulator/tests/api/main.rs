@@ -4,7 +4,9 @@
 // Test code: a failed unwrap is a failed test, which is what it is for.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod accounts;
 mod binary;
+mod fake_aws;
 mod import;
 mod records;
 mod search;

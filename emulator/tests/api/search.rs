@@ -3,7 +3,7 @@
 use aws_sdk_servicecatalog::operation::search_provisioned_products::SearchProvisionedProductsError;
 use aws_sdk_servicecatalog::types::{AccessLevelFilter, AccessLevelFilterKey, ProvisionedProductViewFilterBy};
 
-use crate::support::{Seeded, TEMPLATE_YAML, TestEnv, service_error};
+use crate::support::{ACCOUNT, Seeded, TEMPLATE_YAML, TestEnv, service_error};
 
 /// Imports `names` one after the other (one import at a time), each to the end of its record; their stack ARNs.
 async fn imported(env: &TestEnv, seeded: &Seeded, names: &[&str]) -> Vec<String> {
@@ -160,10 +160,8 @@ async fn every_search_answer_has_the_attributes_the_importer_reads() {
     assert_eq!(product.physical_id(), Some(stacks[0].as_str()));
     assert_eq!(product.product_id(), Some(seeded.product_id.as_str()));
     assert_eq!(product.provisioning_artifact_id(), Some(seeded.artifact_id.as_str()));
-    assert!(
-        product
-            .arn()
-            .is_some_and(|arn| arn.starts_with("arn:aws:servicecatalog:us-east-1:111122223333:stack/payments-api/pp-"))
-    );
+    assert!(product.arn().is_some_and(|arn| {
+        arn.starts_with(&format!("arn:aws:servicecatalog:us-east-1:{ACCOUNT}:stack/payments-api/pp-"))
+    }));
     assert!(product.created_time().is_some());
 }

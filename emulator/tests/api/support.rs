@@ -1,11 +1,10 @@
-//! Test fixtures: a fake local AWS (CloudFormation's awsQuery protocol for DescribeStacks and GetTemplate, plus
-//! plain GETs of template files like moto's S3), an emulator on 127.0.0.1:0 reading stacks from it through the real
-//! CloudFormation SDK, and the real Service Catalog SDK client pointed at the emulator.
+//! Test fixtures: an emulator on 127.0.0.1:0 reading stacks from a fake local AWS (`fake_aws`) through the real
+//! CloudFormation SDK and learning callers' accounts from its STS, and the real Service Catalog SDK client pointed at
+//! the emulator, signing as the tests' own account.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
-use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_servicecatalog::Client;
@@ -17,19 +16,25 @@ use aws_sdk_servicecatalog::operation::import_as_provisioned_product::{
 };
 use aws_sdk_servicecatalog::types::RecordDetail;
 use http_body_util::{BodyExt, Full};
-use hyper::body::{Bytes, Incoming};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::body::Bytes;
+use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
+use sc_emulator::accounts::sts_identities;
 use sc_emulator::clock::ManualClock;
 use sc_emulator::server::RunningServer;
 use sc_emulator::stacks::{CloudFormationStacks, cloudformation_client};
 use sc_emulator::strict::StrictMode;
 use sc_emulator::{Emulator, EmulatorConfig};
-use tokio::net::TcpListener;
 
-pub const ACCOUNT: &str = "111122223333";
+pub use crate::fake_aws::{FakeAws, FakeStack};
+
+/// The tests' own account, in which `add_stack` puts stacks (in `REGION`): the fake AWS's default account, which it
+/// gives `TEST_KEY` as moto gives every key it does not know, and the emulator's account for requests without
+/// credentials, so the SDK client and raw requests share one catalog, as the e2e suite's function and tools do.
+pub const ACCOUNT: &str = crate::fake_aws::DEFAULT_ACCOUNT;
+pub const REGION: &str = "us-east-1";
+/// The access key id the tests' SDK client signs with.
+pub const TEST_KEY: &str = "AKIDTESTS";
 pub const STEP: Duration = Duration::from_secs(1);
 
 pub const TEMPLATE_YAML: &str = "\
@@ -58,166 +63,6 @@ Resources:
   Topic:
     Type: AWS::SNS::Topic
 ";
-
-#[derive(Debug, Clone)]
-pub struct FakeStack {
-    pub arn: String,
-    pub name: String,
-    pub status: String,
-    pub parent_id: Option<String>,
-    pub template: String,
-}
-
-#[derive(Debug, Default)]
-struct FakeState {
-    stacks: Vec<FakeStack>,
-    files: HashMap<String, String>,
-    calls: HashMap<String, usize>,
-}
-
-/// CloudFormation and S3, as far as an import reads them.
-pub struct FakeAws {
-    addr: SocketAddr,
-    state: Arc<Mutex<FakeState>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for FakeAws {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl FakeAws {
-    pub async fn start() -> Self {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind fake aws");
-        let addr = listener.local_addr().expect("fake aws addr");
-        let state = Arc::new(Mutex::new(FakeState::default()));
-        let shared = Arc::clone(&state);
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
-                let state = Arc::clone(&shared);
-                let service = service_fn(move |request| {
-                    let state = Arc::clone(&state);
-                    async move { Ok::<_, Infallible>(fake_aws_answer(&state, request).await) }
-                });
-                tokio::spawn(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
-            }
-        });
-        Self { addr, state, task }
-    }
-
-    pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Serves `body` at `/templates/<name>` and returns its URL.
-    pub fn put_template(&self, name: &str, body: &str) -> String {
-        let path = format!("/templates/{name}");
-        self.state.lock().expect("fake state").files.insert(path.clone(), body.to_owned());
-        format!("{}{path}", self.endpoint())
-    }
-
-    pub fn add_stack(&self, name: &str, status: &str, template: &str) -> String {
-        self.add(FakeStack {
-            arn: format!("arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/{name}/{}", fastrand::u64(..)),
-            name: name.to_owned(),
-            status: status.to_owned(),
-            parent_id: None,
-            template: template.to_owned(),
-        })
-    }
-
-    pub fn add(&self, stack: FakeStack) -> String {
-        let arn = stack.arn.clone();
-        self.state.lock().expect("fake state").stacks.push(stack);
-        arn
-    }
-
-    /// How many times CloudFormation was called with this `Action`.
-    pub fn calls(&self, action: &str) -> usize {
-        self.state.lock().expect("fake state").calls.get(action).copied().unwrap_or_default()
-    }
-}
-
-async fn fake_aws_answer(state: &Mutex<FakeState>, request: Request<Incoming>) -> Response<Full<Bytes>> {
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let body = request.into_body().collect().await.map(|body| body.to_bytes()).unwrap_or_default();
-    let mut state = state.lock().expect("fake state");
-    if method == Method::GET {
-        return match state.files.get(&path) {
-            Some(file) => reply(StatusCode::OK, "text/plain", file.clone()),
-            None => reply(StatusCode::NOT_FOUND, "application/xml", "<Error><Code>NoSuchKey</Code></Error>".to_owned()),
-        };
-    }
-    let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
-    let action = form.get("Action").cloned().unwrap_or_default();
-    *state.calls.entry(action.clone()).or_default() += 1;
-    let wanted = form.get("StackName").cloned().unwrap_or_default();
-    let Some(stack) = state.stacks.iter().find(|stack| stack.arn == wanted || stack.name == wanted).cloned() else {
-        let message = format!("Stack with id {wanted} does not exist");
-        return reply(
-            StatusCode::BAD_REQUEST,
-            "text/xml",
-            format!(
-                "<ErrorResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\"><Error><Type>Sender</Type>\
-                 <Code>ValidationError</Code><Message>{}</Message></Error><RequestId>fake</RequestId></ErrorResponse>",
-                escape(&message)
-            ),
-        );
-    };
-    match action.as_str() {
-        "DescribeStacks" => {
-            let parent = stack.parent_id.as_deref().map(|parent| format!("<ParentId>{}</ParentId>", escape(parent)));
-            reply(
-                StatusCode::OK,
-                "text/xml",
-                format!(
-                    "<DescribeStacksResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\">\
-                     <DescribeStacksResult><Stacks><member><StackId>{}</StackId><StackName>{}</StackName>\
-                     <CreationTime>2026-11-28T18:43:48.000Z</CreationTime><StackStatus>{}</StackStatus>{}\
-                     </member></Stacks></DescribeStacksResult>\
-                     <ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata></DescribeStacksResponse>",
-                    escape(&stack.arn),
-                    escape(&stack.name),
-                    escape(&stack.status),
-                    parent.unwrap_or_default()
-                ),
-            )
-        }
-        "GetTemplate" => reply(
-            StatusCode::OK,
-            "text/xml",
-            format!(
-                "<GetTemplateResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\">\
-                 <GetTemplateResult><TemplateBody>{}</TemplateBody><StagesAvailable><member>Original</member>\
-                 <member>Processed</member></StagesAvailable></GetTemplateResult>\
-                 <ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata></GetTemplateResponse>",
-                escape(&stack.template)
-            ),
-        ),
-        other => reply(
-            StatusCode::BAD_REQUEST,
-            "text/xml",
-            format!(
-                "<ErrorResponse><Error><Code>InvalidAction</Code><Message>{other}</Message></Error></ErrorResponse>"
-            ),
-        ),
-    }
-}
-
-fn reply(status: StatusCode, content_type: &'static str, body: String) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = status;
-    response.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static(content_type));
-    response
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
-}
 
 /// A product and its first artifact, as CreateProduct made them.
 #[derive(Debug, Clone)]
@@ -252,14 +97,16 @@ impl TestEnv {
         Self::with(FakeAws::start().await, cloudformation, StrictMode::default()).await
     }
 
+    /// STS is always the fake AWS's.
     async fn with(aws: FakeAws, cloudformation: &str, strict: StrictMode) -> Self {
         let clock = Arc::new(ManualClock::starting_at(SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000)));
         let stacks = CloudFormationStacks::new(cloudformation_client(Some(cloudformation)).await);
         let emulator = Emulator::new(EmulatorConfig {
             stacks,
+            identities: sts_identities(&aws.endpoint()).await,
             clock: clock.clone(),
             record_step: STEP,
-            account_id: "123456789012".to_owned(),
+            account_id: ACCOUNT.to_owned(),
             strict,
         });
         let server = RunningServer::start(Arc::new(emulator), 0).await.expect("start emulator");
@@ -269,6 +116,11 @@ impl TestEnv {
 
     pub fn addr(&self) -> SocketAddr {
         self.server.addr()
+    }
+
+    /// A Service Catalog client that signs with `access_key_id` for `region`.
+    pub fn client_as(&self, access_key_id: &str, region: &str) -> Client {
+        sdk_client_as(&self.server.endpoint(), access_key_id, region)
     }
 
     pub fn advance(&self, by: Duration) {
@@ -282,9 +134,13 @@ impl TestEnv {
 
     /// CreateProduct with one artifact whose template is `template`, served by the fake S3.
     pub async fn seed(&self, name: &str, template: &str) -> Seeded {
+        self.seed_as(&self.client, name, template).await
+    }
+
+    /// `seed` with another client.
+    pub async fn seed_as(&self, client: &Client, name: &str, template: &str) -> Seeded {
         let template_url = self.aws.put_template(&format!("{name}.yaml"), template);
-        let output = self
-            .client
+        let output = client
             .create_product()
             .name(name)
             .owner("platform-team")
@@ -316,16 +172,7 @@ impl TestEnv {
         stack_arn: &str,
         token: &str,
     ) -> Result<ImportAsProvisionedProductOutput, SdkError<ImportAsProvisionedProductError>> {
-        self.client
-            .import_as_provisioned_product()
-            .accept_language("en")
-            .product_id(&seeded.product_id)
-            .provisioning_artifact_id(&seeded.artifact_id)
-            .provisioned_product_name(name)
-            .physical_id(stack_arn)
-            .idempotency_token(token)
-            .send()
-            .await
+        import_as(&self.client, seeded, name, stack_arn, token).await
     }
 
     /// An import that must be accepted; its record.
@@ -340,11 +187,36 @@ impl TestEnv {
     }
 }
 
+/// ImportAsProvisionedProduct with `client`.
+pub async fn import_as(
+    client: &Client,
+    seeded: &Seeded,
+    name: &str,
+    stack_arn: &str,
+    token: &str,
+) -> Result<ImportAsProvisionedProductOutput, SdkError<ImportAsProvisionedProductError>> {
+    client
+        .import_as_provisioned_product()
+        .accept_language("en")
+        .product_id(&seeded.product_id)
+        .provisioning_artifact_id(&seeded.artifact_id)
+        .provisioned_product_name(name)
+        .physical_id(stack_arn)
+        .idempotency_token(token)
+        .send()
+        .await
+}
+
+/// A client signing as the tests' own account (`TEST_KEY`) in `REGION`.
 pub fn sdk_client(endpoint: &str) -> Client {
+    sdk_client_as(endpoint, TEST_KEY, REGION)
+}
+
+pub fn sdk_client_as(endpoint: &str, access_key_id: &str, region: &str) -> Client {
     let config = aws_sdk_servicecatalog::Config::builder()
         .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("AKIDTESTS", "secret", None, None, "tests"))
+        .region(Region::new(region.to_owned()))
+        .credentials_provider(Credentials::new(access_key_id, "secret", None, None, "tests"))
         .endpoint_url(endpoint)
         .retry_config(RetryConfig::disabled())
         .build();
