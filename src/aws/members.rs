@@ -192,13 +192,26 @@ impl Accounts for MemberAccounts {
     }
 
     async fn open(&self, scope: &Scope) -> Result<AwsPorts, ServiceFailure> {
-        let (Some(role), Scope::Stack { account, region }) = (&self.role, scope) else {
+        let Scope::Stack { account, region } = scope else {
             return self.own.open(scope).await;
         };
-        if account == self.own_account().await? {
+        let own = self.own_account().await?;
+        if account == own {
             return self.own.open(scope).await;
         }
-        self.member_ports(role, account, region).await
+        match &self.role {
+            Some(role) => self.member_ports(role, account, region).await,
+            // Read with the function's own credentials, another account's stack would only "not exist": say why.
+            None => Err(ServiceFailure::new(
+                FailureKind::AccessDenied,
+                ASSUME_ROLE,
+                "NoMemberRole",
+                format!(
+                    "the stack is in account {account}, not the function's own ({own}); importing in other accounts \
+                     needs MEMBER_ROLE_NAME (docs/CONTRACT.md §8)"
+                ),
+            )),
+        }
     }
 
     async fn organization(&self) -> Result<Vec<AccountId>, ServiceFailure> {

@@ -243,6 +243,13 @@ async fn without_a_member_role_only_the_own_account_is_reached() {
     assert!(!alone.reaches(&AccountId::parse(MEMBER).unwrap(), &own));
     assert!(alone.organization().await.is_err());
     assert!(wire.calls("sts").is_empty() && wire.calls("organizations").is_empty());
+
+    // An event for another account's stack says that a member role is missing, rather than "does not exist".
+    let Err(failure) = alone.open(&scope(MEMBER, "eu-west-1")).await else { panic!("another account was opened") };
+    assert_eq!(failure.kind, FailureKind::AccessDenied);
+    assert!(failure.message.contains("needs MEMBER_ROLE_NAME"), "{failure}");
+    assert!(wire.assume_roles().is_empty() && wire.calls("cloudformation").is_empty());
+    describe_in(&alone, &scope(OWN, "eu-west-1")).await;
 }
 
 #[tokio::test]
