@@ -59,7 +59,7 @@ clean: ## remove build output and the virtualenv
 	rm -rf .aws-sam $(VENV) e2e/__pycache__
 	cargo clean
 
-.PHONY: fuzz bench bench-sweep
+.PHONY: fuzz bench bench-sweep bench-hub
 
 fuzz: ## long property runs (CASES=20000 by default): template parsing and comparison, and the function's input parsing
 	PROPTEST_CASES=$(or $(CASES),20000) cargo test -j $(JOBS) --release -p cfn-template --test properties
@@ -72,3 +72,6 @@ bench: ## benchmarks: record-poll schedule, CPU per import, the 1 MiB template c
 
 bench-sweep: tools bootstrap emulator ## the sweep on local AWS: 2,000 stacks, queue and import throughput (target/bench-sweep.json)
 	$(TOOLS_PATH) $(BIN)/python e2e/bench_sweep.py --stacks 2000
+
+bench-hub: tools bootstrap emulator ## the organization hub on local AWS: AssumeRole per account, two accounts' imports in parallel (target/bench-hub.json)
+	$(TOOLS_PATH) $(BIN)/python e2e/bench_hub.py

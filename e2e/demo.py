@@ -9,7 +9,15 @@ Act 2: the existing estate. Twelve stacks that were never announced by an event 
 StackSet instance, one already provisioned, some nobody routes); a dry-run sweep, its summary, then the sweep for real
 with the imports arriving through the SQS FIFO import queue, consumed by the local event source mapping (e2e/esm.py).
 
-Exits non-zero if either act did not work.
+Act 3: the organization hub. A stack created in a member account (210987654321, eu-west-1, with the credentials
+moto's STS hands out for the member role there) and a product in that account's catalog; its status event as the
+hub's bus delivers it (the member's `account` and `region`) goes to the function, now started with
+MEMBER_ROLE_NAME, which queues it in the `210987654321:eu-west-1` message group, assumes the member role and imports
+the stack in the member's own catalog; the outcome, with the member's account and region, reaches the hub's SNS
+topic and EventBridge bus. STS calls go through a counting gate (e2e/sts_gate.py) to show the role is assumed once,
+not once per event.
+
+Exits non-zero if any act did not work.
 """
 
 from __future__ import annotations
@@ -21,7 +29,8 @@ from pathlib import Path
 
 from esm import EventSourceMapping
 from estate import HANDLE_TEMPLATE_JSON, build_estate
-from localaws import ROOT, LocalAws
+from localaws import ACCOUNT, MEMBER_ROLE_NAME, REGION, ROOT, LocalAws
+from sts_gate import StsGate
 from world import EVENT_SOURCE, QUEUE_TEMPLATE_JSON, QUEUE_TEMPLATE_YAML, TOPIC_TEMPLATE_YAML, World
 
 BOLD, GREEN, RED, DIM, RESET = ("\033[1m", "\033[32m", "\033[31m", "\033[2m", "\033[0m") if sys.stdout.isatty() else ("",) * 5
@@ -97,6 +106,97 @@ def sweep_act(aws: LocalAws, world: World, topic: str, bus: str, sns_queue: str,
     expect(all(world.holders(arn) for arn in estate.routed), "the catalog lists a provisioned product for each of them")
 
 
+HUB_MEMBER = "210987654321"
+HUB_MEMBER_REGION = "eu-west-1"
+
+
+def hub_act(aws: LocalAws, world: World, topic: str, bus: str, sns_queue: str, events_queue: str, expect) -> None:
+    print()
+    step(f"{BOLD}act 3: the organization hub{RESET}")
+    step(f"a member account {HUB_MEMBER} in {HUB_MEMBER_REGION}: its own product and a stack created there")
+    member = world.as_account(HUB_MEMBER, HUB_MEMBER_REGION)
+    detail(f"credentials for {HUB_MEMBER} from moto's STS AssumeRole on "
+           f"arn:aws:iam::{HUB_MEMBER}:role/{MEMBER_ROLE_NAME}")
+    product, artifact = member.product("orders-queue", QUEUE_TEMPLATE_JSON)
+    detail(f"product {product}, artifact {artifact} (in the member's catalog, {HUB_MEMBER_REGION})")
+    arn = member.stack("orders-api", QUEUE_TEMPLATE_YAML, {"sc-import:product-id": product, "team": "orders"})
+    detail(f"orders-api {arn}")
+
+    step(f"the function as the hub: MEMBER_ROLE_NAME={MEMBER_ROLE_NAME}, the import queue, STS through a counting gate")
+    queue_url, _ = world.import_queue(max_receive_count=5, visibility_timeout=5)
+    gate = StsGate(aws.moto_url)
+    try:
+        aws.start_function({"OUTCOME_TOPIC_ARN": topic, "OUTCOME_EVENT_BUS": bus, "OUTCOME_EVENT_SOURCE": EVENT_SOURCE,
+                            "IMPORT_QUEUE_URL": queue_url, "MEMBER_ROLE_NAME": MEMBER_ROLE_NAME,
+                            "AWS_ENDPOINT_URL_STS": gate.url})
+        world.drain(sns_queue, 100, timeout=1)  # act 2's leftovers
+        world.drain(events_queue, 100, timeout=2)
+
+        event = World.forwarded_event(arn)
+        step(f"the member's rule forwards CREATE_COMPLETE to the hub's bus: account {event['account']}, "
+             f"region {event['region']}")
+        ok, answer = aws.invoke(event)
+        detail(f"answer {json.dumps(answer)}")
+        if not ok:
+            detail(f"{RED}the invocation returned an error: {answer}{RESET}")
+        step("the local event source mapping takes it from the FIFO queue")
+        with EventSourceMapping(world.sqs, queue_url, aws.invoke, max_concurrency=1) as esm:
+            batches = esm.wait_idle(timeout=60)
+        groups = sorted({group for batch in batches for group in batch["groups"]})
+        for batch in batches:
+            detail(f"batch of {len(batch['messageIds'])} (group {sorted(set(batch['groups']))}): {batch['result']}")
+
+        step("outcomes received at the hub through SNS -> SQS and EventBridge -> SQS")
+        via_sns = [json.loads(m["Message"]) for m in world.drain(sns_queue, 1)]
+        via_events = [m["detail"] for m in world.drain(events_queue, 1)]
+        for source, received in (("SNS", via_sns), ("EventBridge", via_events)):
+            for outcome in received:
+                stack = outcome.get("stack", {})
+                detail(f"{source:11} {outcome.get('outcome'):9} {outcome.get('reason'):19} {stack.get('name')} "
+                       f"account={stack.get('account')} region={stack.get('region')}")
+        outcome = via_sns[0] if via_sns else {}
+        if outcome:
+            detail(f"{DIM}{json.dumps(outcome)}{RESET}")
+
+        step("a later status event of the same stack (UPDATE_COMPLETE), through the queue again")
+        again_ok, again = aws.invoke(World.forwarded_event(arn, "UPDATE_COMPLETE"))
+        with EventSourceMapping(world.sqs, queue_url, aws.invoke, max_concurrency=1) as esm:
+            esm.wait_idle(timeout=60)
+        repeated = [json.loads(m["Message"]) for m in world.drain(sns_queue, 1)]
+        world.drain(events_queue, 1, timeout=2)
+        for received in repeated:
+            detail(f"{received.get('outcome')}/{received.get('reason')}: {received.get('message')}")
+        assumed = gate.counts()
+        detail(f"STS AssumeRole calls by account: {assumed} (credentials kept until 5 minutes before they expire)")
+
+        step("what the catalogs list for orders-api")
+        member_holders = member.holders_of(arn)
+        for pp in member_holders:
+            detail(f"member {HUB_MEMBER} {HUB_MEMBER_REGION}: {pp.get('Name')} {pp.get('Id')} {pp.get('Status')}")
+        hub_holders = world.holders_of(arn) + world.as_account(ACCOUNT, HUB_MEMBER_REGION).holders_of(arn)
+        detail(f"hub {ACCOUNT} ({REGION}, {HUB_MEMBER_REGION}): {len(hub_holders)} provisioned products for it")
+    finally:
+        aws.stop_function()
+        gate.close()
+
+    step("checks")
+    expect(ok and answer == {"queued": 1}, "the forwarded event was queued")
+    expect(groups == [f"{HUB_MEMBER}:{HUB_MEMBER_REGION}"],
+           f"in the member's message group {HUB_MEMBER}:{HUB_MEMBER_REGION}")
+    expect((outcome.get("outcome"), outcome.get("reason")) == ("IMPORTED", "RECORD_SUCCEEDED"),
+           "orders-api was IMPORTED")
+    expect((outcome.get("stack", {}).get("account"), outcome.get("stack", {}).get("region"))
+           == (HUB_MEMBER, HUB_MEMBER_REGION), "the outcome names the member's account and region")
+    expect(via_events == via_sns and len(via_sns) == 1, "the same outcome came back through SNS and EventBridge")
+    expect(len(member_holders) == 1 and member_holders[0].get("ProductId") == product
+           and member_holders[0].get("Status") == "AVAILABLE",
+           "the member's catalog lists orders-api's provisioned product")
+    expect(not hub_holders, "the hub's catalogs do not")
+    expect(again_ok and [r.get("id") for r in repeated] == [outcome.get("id")],
+           "the later event reported the same import (same outcome id), nothing imported twice")
+    expect(assumed == {HUB_MEMBER: 1}, "the member role was assumed once for both events")
+
+
 def main() -> int:
     failures: list[str] = []
 
@@ -166,6 +266,7 @@ def main() -> int:
             expect(got == {("payments-api", "IMPORTED"), ("scratch-topic", "SKIPPED")}, f"both outcomes came back through {source}")
 
         sweep_act(aws, world, topic, bus, sns_queue, expect)
+        hub_act(aws, world, topic, bus, sns_queue, events_queue, expect)
 
     step("local AWS stopped")
     if failures:

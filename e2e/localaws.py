@@ -33,6 +33,9 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": REGION}
 FUNCTION_NAME = "sc-stack-importer"
+# The organization hub's member role (docs/CONTRACT.md §8), as member.yaml names it by default. moto's STS hands out
+# credentials for it in any account (the role need not exist), which moto then attributes to that account.
+MEMBER_ROLE_NAME = "sc-stack-importer-member"
 # The function's timeout unless a start asks for another: shorter than the SAM template's default (300 s) so that a
 # function that hangs fails its test within a minute, long enough for every import the suite makes.
 DEFAULT_TIMEOUT_S = 60.0
@@ -240,15 +243,34 @@ class LocalAws:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 
-    def client(self, service: str):
+    def client(self, service: str, region: str | None = None, credentials: dict[str, str] | None = None):
+        """A boto3 client for moto (or the emulator, for `servicecatalog`), in `region` (default REGION), with
+        `credentials` ({"AccessKeyId", "SecretAccessKey", "SessionToken"?}, as STS answers them; default the
+        `local` keys, i.e. moto's default account)."""
         url = self.catalog_url if service == "servicecatalog" else self.moto_url
-        return boto3.client(
-            service,
-            endpoint_url=url,
-            region_name=REGION,
-            aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        keys = {
+            "aws_access_key_id": CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            "aws_secret_access_key": CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        }
+        if credentials is not None:
+            keys = {
+                "aws_access_key_id": credentials["AccessKeyId"],
+                "aws_secret_access_key": credentials["SecretAccessKey"],
+                "aws_session_token": credentials.get("SessionToken"),
+            }
+        return boto3.client(service, endpoint_url=url, region_name=region or REGION, **keys)
+
+    def account_credentials(self, account: str, role_name: str = MEMBER_ROLE_NAME,
+                            session_name: str = "e2e-seed") -> dict[str, str] | None:
+        """Credentials in `account`: None (the `local` keys) for moto's default account, else those moto's STS
+        AssumeRole hands out for `arn:aws:iam::<account>:role/<role_name>` (moto assumes any role ARN, and keeps
+        what these keys create in that account). Asked of moto directly, never through a test's STS gate."""
+        if account == ACCOUNT:
+            return None
+        answer = self.client("sts").assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/{role_name}", RoleSessionName=session_name
         )
+        return answer["Credentials"]
 
     def start_function(self, env: dict[str, str], timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         """The bootstrap polling a fresh Runtime API (runtime_api.py), as Lambda runs a function with this timeout:

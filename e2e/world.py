@@ -47,16 +47,38 @@ EVENT_SOURCE = "sc-stack-importer.local"
 
 
 class World:
-    def __init__(self, aws: LocalAws):
+    """The local AWS as one account and region sees it: by default the hub's (moto's default account, REGION, the
+    `local` keys); `as_account` gives another account's or region's, for the organization hub (docs/CONTRACT.md §8)."""
+
+    def __init__(self, aws: LocalAws, account: str = ACCOUNT, region: str = REGION):
         self.aws = aws
-        self.cfn = aws.client("cloudformation")
-        self.s3 = aws.client("s3")
-        self.sns = aws.client("sns")
-        self.sqs = aws.client("sqs")
-        self.events = aws.client("events")
-        self.catalog = aws.client("servicecatalog")
+        self.account = account
+        self.region = region
+        # None: the `local` keys (moto's default account); else the member role's, from moto's STS.
+        self.credentials = aws.account_credentials(account)
+
+        def client(service: str):
+            return aws.client(service, region=region, credentials=self.credentials)
+
+        self.cfn = client("cloudformation")
+        self.s3 = client("s3")
+        self.sns = client("sns")
+        self.sqs = client("sqs")
+        self.events = client("events")
+        self.catalog = client("servicecatalog")
         self.bucket = f"templates-{uuid.uuid4().hex[:8]}"
-        self.s3.create_bucket(Bucket=self.bucket)
+        if region == "us-east-1":
+            self.s3.create_bucket(Bucket=self.bucket)
+        else:
+            self.s3.create_bucket(Bucket=self.bucket, CreateBucketConfiguration={"LocationConstraint": region})
+
+    def as_account(self, account: str, region: str | None = None) -> "World":
+        """The same local AWS as `account` sees it in `region` (default this world's region): for an account other
+        than moto's default, with the credentials moto's STS hands out for the member role there
+        (`LocalAws.account_credentials`), so the stacks, buckets and products it creates are that account's, in that
+        region (moto keeps CloudFormation, S3 and SQS per account and region; the emulator one catalog per account
+        and region)."""
+        return World(self.aws, account, region or self.region)
 
     # ---- Service Catalog -------------------------------------------------------------------------------------------
     def template_url(self, key: str, body: str) -> str:
@@ -91,6 +113,23 @@ class World:
         """The provisioned products that hold the stack."""
         return [pp for pp in self.provisioned_products() if pp.get("PhysicalId") == stack_arn]
 
+    def holders_of(self, stack_arn: str) -> list[dict]:
+        """The provisioned products that hold the stack, looked up by physical id (every page), so that it does not
+        depend on how many provisioned products the catalog holds (`holders` reads the first page of 20)."""
+        found: list[dict] = []
+        token = None
+        while True:
+            answer = self.catalog.search_provisioned_products(
+                AccessLevelFilter={"Key": "Account", "Value": "self"},
+                Filters={"SearchQuery": [f"physicalId:{stack_arn}"]},
+                PageSize=100,
+                **({"PageToken": token} if token else {}),
+            )
+            found += [pp for pp in answer.get("ProvisionedProducts", []) if pp.get("PhysicalId") == stack_arn]
+            token = answer.get("NextPageToken")
+            if not token:
+                return found
+
     def wait_for_record(self, record_id: str, timeout: float = 30.0) -> dict:
         """The record once it has ended (SUCCEEDED or FAILED)."""
         deadline = time.monotonic() + timeout
@@ -110,19 +149,29 @@ class World:
         return arn
 
     @staticmethod
-    def status_event(stack_arn: str, status: str = "CREATE_COMPLETE") -> dict:
-        """The "CloudFormation Stack Status Change" event EventBridge delivers for a stack."""
+    def status_event(stack_arn: str, status: str = "CREATE_COMPLETE", account: str = ACCOUNT,
+                     region: str = REGION) -> dict:
+        """The "CloudFormation Stack Status Change" event EventBridge delivers for a stack (of `account` in
+        `region`: by default the hub's)."""
         return {
             "version": "0",
             "id": str(uuid.uuid4()),
             "detail-type": "CloudFormation Stack Status Change",
             "source": "aws.cloudformation",
-            "account": ACCOUNT,
+            "account": account,
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "region": REGION,
+            "region": region,
             "resources": [stack_arn],
             "detail": {"stack-id": stack_arn, "status-details": {"status": status, "status-reason": ""}},
         }
+
+    @staticmethod
+    def forwarded_event(stack_arn: str, status: str = "CREATE_COMPLETE") -> dict:
+        """The status event of a stack in any account and region as the hub's bus delivers it (docs/CONTRACT.md §8):
+        the member's rule forwards it, and EventBridge keeps its `account` and `region`, the stack's, read here from
+        the stack's ARN (`arn:aws:cloudformation:<region>:<account>:stack/…`)."""
+        _, _, _, region, account, _ = stack_arn.split(":", 5)
+        return World.status_event(stack_arn, status, account=account, region=region)
 
     # ---- outcome destinations --------------------------------------------------------------------------------------
     def queue(self, name: str) -> tuple[str, str]:
