@@ -709,6 +709,7 @@ async fn bench() {
         pipeline: Pipeline {
             accounts: OwnAccount::new(aws.clone(), config.accept_language),
             templates: HttpTemplateFetcher::new(config.template_url_allow).unwrap(),
+            known: Default::default(),
             settings: Settings {
                 tag_prefix: config.tag_prefix,
                 rules: config.rules,

@@ -77,6 +77,7 @@ async fn main() -> anyhow::Result<()> {
             ),
             templates: HttpTemplateFetcher::new(config.template_url_allow)
                 .context("building the template HTTP client")?,
+            known: Default::default(),
             settings: Settings {
                 tag_prefix: config.tag_prefix,
                 rules: config.rules,

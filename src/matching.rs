@@ -2,7 +2,10 @@
 //! the newest active artifact of the product whose template is. The answer is typed: found, or no match together
 //! with every artifact tried and where it differs, so that a later step can act on "nothing matched".
 
-use cfn_template::{Difference, Template};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use cfn_template::{Difference, Fingerprint, Template};
 
 use crate::decision::{Reason, Verdict};
 use crate::ids::{ArtifactId, ProductId};
@@ -16,6 +19,42 @@ const DIFFERENCES_SHOWN: usize = 5;
 /// At most this many of a product's active artifacts are compared, newest first: each costs a describe and a
 /// template download, and a product may hold a hundred versions.
 pub const MAX_CANDIDATES: usize = 20;
+
+/// Artifact fingerprints learnt, at most this many (64 hex digits each: a few MB at most).
+const MAX_KNOWN: usize = 50_000;
+
+/// What is learnt about artifacts, kept across warm invocations. An artifact's template never changes (a new
+/// template is a new artifact), so once its fingerprint is known the artifact is never described or downloaded again
+/// to find that it matches; only a mismatch, whose differences the outcome names, reads the template again.
+#[derive(Debug, Default)]
+pub struct KnownArtifacts {
+    fingerprints: Mutex<HashMap<ArtifactId, Fingerprint>>,
+}
+
+impl KnownArtifacts {
+    fn fingerprint(&self, artifact: &ArtifactId) -> Option<Fingerprint> {
+        self.lock().get(artifact).cloned()
+    }
+
+    fn learn(&self, artifact: &ArtifactId, template: &Template) {
+        let mut known = self.lock();
+        if known.len() < MAX_KNOWN {
+            known.insert(artifact.clone(), template.fingerprint());
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ArtifactId, Fingerprint>> {
+        self.fingerprints.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
 
 /// The result of comparing the stack's template with its candidate artifacts.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,6 +109,7 @@ pub async fn find_artifact(
     stacks: &impl StackReader,
     versions: &impl ProductVersions,
     templates: &impl TemplateFetcher,
+    known: &KnownArtifacts,
     stack: &Stack,
     route: &Route,
 ) -> Result<ArtifactMatch, Verdict> {
@@ -86,21 +126,34 @@ pub async fn find_artifact(
         )
     })?;
 
+    let pinned = route.provisioning_artifact_id.is_some();
+    let stack_fingerprint = stack_template.fingerprint();
     let mut tried = Vec::with_capacity(candidates.len());
+    // Newest first, while the candidates are known: a known artifact with the stack's fingerprint is the answer
+    // without a read (a listed candidate is active; a pinned one is still described, for that).
+    for artifact in &candidates {
+        match known.fingerprint(artifact) {
+            Some(fingerprint) if fingerprint == stack_fingerprint => {
+                if pinned {
+                    active_artifact(versions, product, artifact).await?;
+                }
+                return Ok(ArtifactMatch::Found(artifact.clone()));
+            }
+            Some(_) => continue,
+            None => break,
+        }
+    }
     for artifact in candidates {
         let detail = active_artifact(versions, product, &artifact).await?;
-        let differences = stack_template.differences(&artifact_template(templates, &detail).await?);
+        let template = artifact_template(templates, &detail).await?;
+        known.learn(&artifact, &template);
+        let differences = stack_template.differences(&template);
         if differences.is_empty() {
             return Ok(ArtifactMatch::Found(artifact));
         }
         tried.push((artifact, differences));
     }
-    Ok(ArtifactMatch::NoMatch(NoMatch {
-        product: product.clone(),
-        pinned: route.provisioning_artifact_id.is_some(),
-        active,
-        tried,
-    }))
+    Ok(ArtifactMatch::NoMatch(NoMatch { product: product.clone(), pinned, active, tried }))
 }
 
 /// The product's newest active artifacts, newest first — the candidates of a route that names no artifact — and how

@@ -11,7 +11,7 @@ use crate::decision::{Reason, Verdict};
 use crate::eligibility;
 use crate::ids::ArtifactId;
 use crate::import::{self, PollSchedule};
-use crate::matching::{self, ArtifactMatch};
+use crate::matching::{self, ArtifactMatch, KnownArtifacts};
 use crate::outcome::{Outcome, StackInfo, Target, Trigger, now_rfc3339};
 use crate::ports::{Accounts, ImportOrder, Importer, StackReader, TemplateFetcher};
 use crate::provisioned::{self, Held};
@@ -74,6 +74,8 @@ pub struct Pipeline<A, T> {
     pub accounts: A,
     pub templates: T,
     pub settings: Settings,
+    /// Artifact fingerprints learnt so far, kept across warm invocations.
+    pub known: KnownArtifacts,
 }
 
 impl<A, T> Pipeline<A, T>
@@ -141,7 +143,9 @@ where
         provisioned::ensure_name_free(&ports.provisioned, &route.provisioned_product_name, prefix).await?;
 
         let artifact =
-            match matching::find_artifact(&ports.stacks, &ports.versions, &self.templates, &stack, &route).await? {
+            match matching::find_artifact(&ports.stacks, &ports.versions, &self.templates, &self.known, &stack, &route)
+                .await?
+            {
                 ArtifactMatch::Found(artifact) => artifact,
                 ArtifactMatch::NoMatch(no_match) => return Err(no_match.verdict(&stack)),
             };

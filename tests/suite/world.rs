@@ -214,7 +214,7 @@ impl World {
             publish_reserve: Duration::from_secs(8),
         };
         Handler {
-            pipeline: Pipeline { accounts, templates: self.templates.clone(), settings },
+            pipeline: Pipeline { accounts, templates: self.templates.clone(), settings, known: Default::default() },
             publisher: self.publisher.clone(),
             queue: self.queued.then(|| self.queue.clone()),
             default_budget: Duration::from_secs(60),

@@ -490,3 +490,28 @@ async fn access_denied_is_final_so_the_event_is_not_retried() {
     assert_eq!(outcomes(&answer)[0]["reason"], "ACCESS_DENIED");
     assert_eq!(outcomes(&answer)[0]["retryable"], false);
 }
+
+#[tokio::test]
+async fn a_known_artifact_is_not_described_or_downloaded_again_to_match() {
+    // GIVEN two stacks with the same template, tagged for the product only (any active artifact), and an artifact
+    // that has the other template besides the matching one
+    let second =
+        "arn:aws:cloudformation:us-east-1:111122223333:stack/payments-worker/1c2d3e4f-5ad5-11ef-a1b2-0a1b2c3d4e5f";
+    let product_only = [("sc-import:product-id", PRODUCT)];
+    let world = World::new()
+        .stack(stack(ARN, "CREATE_COMPLETE", &product_only), TEMPLATE_YAML)
+        .stack(stack(second, "CREATE_COMPLETE", &product_only), TEMPLATE_YAML)
+        .artifact(PRODUCT, ARTIFACT, true, 100, TEMPLATE_JSON)
+        .artifact(PRODUCT, "pa-newerdifferent", true, 200, OTHER_TEMPLATE);
+    // WHEN one invocation plans both
+    let answer = world.answer(json!({"dryRun":true,"imports":[{"stackArn":ARN},{"stackArn":second}]})).await;
+    // THEN both are planned as the matching artifact
+    let planned: Vec<String> =
+        outcomes(&answer).iter().map(|o| o["target"]["provisioningArtifactId"].to_string()).collect();
+    assert_eq!(planned, [format!("\"{ARTIFACT}\""), format!("\"{ARTIFACT}\"")]);
+    // AND only the first read the artifacts: the second matched by the fingerprints learnt, the newer artifact that
+    // differs included, without a describe or a download
+    assert_eq!(world.count("DescribeProvisioningArtifact"), 2, "{:?}", world.calls());
+    assert_eq!(world.count("GET "), 2);
+    assert_eq!(world.count("ListProvisioningArtifacts"), 2, "new or deactivated artifacts are still noticed");
+}
