@@ -43,14 +43,6 @@ impl KnownArtifacts {
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ArtifactId, Fingerprint>> {
         self.fingerprints.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }

@@ -255,6 +255,17 @@ pub struct AccountPorts<S, P, V, I> {
     pub importer: I,
 }
 
+/// What a seam without the organization hub answers when asked for the organization's accounts.
+pub fn no_organization() -> ServiceFailure {
+    ServiceFailure::new(
+        FailureKind::Permanent,
+        "ListAccounts",
+        "HubNotConfigured",
+        "listing the organization's accounts needs the organization hub (MEMBER_ROLE_NAME, docs/CONTRACT.md §8), \
+         which is not configured",
+    )
+}
+
 /// The per-account seam: opens the ports for the account and region a stack lives in.
 pub trait Accounts {
     type Stacks: StackReader + Send + Sync;
@@ -271,15 +282,7 @@ pub trait Accounts {
     /// The organization's active accounts (a sweep's `accounts: ["*"]`); an error where the seam has no
     /// organization to list.
     fn organization(&self) -> impl Future<Output = Result<Vec<AccountId>, ServiceFailure>> + Send {
-        async {
-            Err(ServiceFailure::new(
-                FailureKind::Permanent,
-                "ListAccounts",
-                "HubNotConfigured",
-                "listing the organization's accounts needs the organization hub (MEMBER_ROLE_NAME, \
-                 docs/CONTRACT.md §8), which is not configured",
-            ))
-        }
+        async { Err(no_organization()) }
     }
 
     /// The ports for `scope`; an error when its credentials cannot be had (the outcome names why).

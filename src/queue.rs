@@ -3,11 +3,11 @@
 
 use serde::Deserialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::outcome::{Trigger, TriggerKind};
 use crate::ports::QueueMessage;
 use crate::stack::StackArn;
+use crate::text::digest;
 
 /// One stack to decide, queued by an event or a sweep.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,16 +68,6 @@ impl QueuedImport {
 /// `<account>:<region>`: the unit Service Catalog imports in, and so the unit that imports one stack at a time.
 pub fn group_of(stack: &StackArn) -> String {
     format!("{}:{}", stack.account(), stack.region())
-}
-
-/// A deduplication id: 64 hex digits of SHA-256 over the parts, each length-prefixed so that no two lists collide.
-pub fn digest(parts: &[&str]) -> String {
-    let mut hasher = Sha256::new();
-    for part in parts {
-        hasher.update((part.len() as u64).to_be_bytes());
-        hasher.update(part.as_bytes());
-    }
-    hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 fn kind_name(kind: TriggerKind) -> &'static str {

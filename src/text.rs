@@ -10,6 +10,18 @@ pub fn truncate(text: &str, max_chars: usize) -> String {
 }
 
 /// Shell-style glob over the whole text: `*` any run (also empty), `?` exactly one character; case-sensitive.
+/// 64 hex digits of SHA-256 over the parts, each length-prefixed so that no two lists of parts collide: outcome ids,
+/// queue deduplication ids and cursor bindings are all made with it.
+pub fn digest(parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part.as_bytes());
+    }
+    hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
 pub fn glob_matches(pattern: &str, text: &str) -> bool {
     let pattern: Vec<char> = pattern.chars().collect();
     let text: Vec<char> = text.chars().collect();

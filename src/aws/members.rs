@@ -216,13 +216,7 @@ impl Accounts for MemberAccounts {
 
     async fn organization(&self) -> Result<Vec<AccountId>, ServiceFailure> {
         if self.role.is_none() {
-            return Err(ServiceFailure::new(
-                FailureKind::Permanent,
-                LIST_ACCOUNTS,
-                "HubNotConfigured",
-                "listing the organization's accounts needs the organization hub (MEMBER_ROLE_NAME, \
-                 docs/CONTRACT.md §8), which is not configured",
-            ));
+            return Err(crate::ports::no_organization());
         }
         let mut accounts = Vec::new();
         let mut next_token: Option<String> = None;

@@ -21,11 +21,11 @@ impl SnsOutcomePublisher {
 
 /// SNS subjects are at most 100 printable ASCII characters, without line breaks.
 pub fn subject(outcome: &Outcome) -> String {
-    format!("{}: {}", outcome.kind().as_str(), outcome.stack_label())
-        .chars()
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
-        .take(100)
-        .collect()
+    printable(&format!("{}: {}", outcome.kind().as_str(), outcome.stack_label()))
+}
+
+fn printable(subject: &str) -> String {
+    subject.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' }).take(100).collect()
 }
 
 /// The `outcome` and `reason` attributes that subscription filter policies match on.
@@ -43,8 +43,6 @@ impl SnsOutcomePublisher {
         message: String,
         attributes: &[(&'static str, &str)],
     ) -> Result<(), PublishError> {
-        let subject: String =
-            subject.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' }).take(100).collect();
         let mut request = self.client.publish().topic_arn(&self.topic_arn).subject(subject).message(message);
         for (name, attribute) in string_attributes(attributes)? {
             request = request.message_attributes(name, attribute);
@@ -79,6 +77,6 @@ impl OutcomePublisher for SnsOutcomePublisher {
     }
 
     async fn publish_summary(&self, summary: &SweepSummary) -> Result<(), PublishError> {
-        self.send(summary.subject(), summary.to_json().to_string(), &[("outcome", SWEEP_SUMMARY)]).await
+        self.send(printable(&summary.subject()), summary.to_json().to_string(), &[("outcome", SWEEP_SUMMARY)]).await
     }
 }

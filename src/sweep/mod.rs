@@ -22,10 +22,10 @@ use crate::ports::{
     TemplateFetcher,
 };
 use crate::provisioned;
-use crate::queue::{QueuedImport, digest};
+use crate::queue::QueuedImport;
 use crate::routing::{self, RouteFields};
 use crate::stack::{Stack, StackRef};
-use crate::text::glob_matches;
+use crate::text::{digest, glob_matches};
 pub use request::{AccountChoice, Cursor, SweepRequest};
 pub use summary::{ScopeFailure, SweepSummary, Totals};
 

@@ -6,8 +6,7 @@ use serde_json::{Map, Value};
 
 use super::summary::Totals;
 use crate::ids::{AccountId, Region};
-use crate::queue::digest;
-use crate::text::truncate;
+use crate::text::{digest, truncate};
 
 /// At most this many accounts and regions are named in one sweep; more is a list of the organization, `"*"`.
 pub const MAX_ACCOUNTS: usize = 1000;
