@@ -8,6 +8,23 @@ use serde_json::{Map, Value};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template(pub(crate) Value);
 
+impl Template {
+    /// Whether CloudFormation processes this template before it deploys it: a top-level `Transform` (SAM, language
+    /// extensions, macros) or an `Fn::Transform` anywhere. What such a stack runs is not what its template says.
+    pub fn has_transform(&self) -> bool {
+        fn any_fn_transform(value: &Value) -> bool {
+            match value {
+                Value::Object(entries) => {
+                    entries.contains_key("Fn::Transform") || entries.values().any(any_fn_transform)
+                }
+                Value::Array(items) => items.iter().any(any_fn_transform),
+                _ => false,
+            }
+        }
+        self.0.get("Transform").is_some() || any_fn_transform(&self.0)
+    }
+}
+
 /// Scalars become strings because CloudFormation converts property values to the type each property expects:
 /// `Port: 80` and `"Port": "80"` deploy the same resource. The long form `Fn::GetAtt: "Res.Attr"` becomes the list
 /// form, which is how CloudFormation reads it. Done in place: rebuilding every mapping took a third of the time a
@@ -49,6 +66,18 @@ pub(crate) fn single_entry(key: String, value: Value) -> Map<String, Value> {
 mod tests {
     use crate::DifferenceKind;
     use crate::test_support::{only, same, template};
+
+    #[test]
+    fn a_transform_at_the_top_or_in_a_value_is_seen() {
+        assert!(
+            template("Transform: AWS::Serverless-2016-10-31\nResources: {Q: {Type: AWS::SQS::Queue}}").has_transform()
+        );
+        assert!(
+            template("Resources: {Q: {Type: AWS::SQS::Queue, Properties: {'Fn::Transform': {Name: AWS::Include}}}}")
+                .has_transform()
+        );
+        assert!(!template("Resources: {Transform: {Type: AWS::SQS::Queue}}").has_transform());
+    }
 
     #[test]
     fn short_form_get_att_splits_at_the_first_dot() {

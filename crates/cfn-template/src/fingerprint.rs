@@ -24,6 +24,12 @@ impl Fingerprint {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// A fingerprint stored as text (see [`Fingerprint::as_str`]): exactly 64 lowercase hex digits, or `None`.
+    pub fn parse(text: &str) -> Option<Fingerprint> {
+        let valid = text.len() == 64 && text.bytes().all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte));
+        valid.then(|| Fingerprint(text.to_owned()))
+    }
 }
 
 impl fmt::Display for Fingerprint {
@@ -263,6 +269,15 @@ mod tests {
         assert_eq!(known.fingerprint().as_str(), "84a48948f3ae88666b741a3c4146150409b6c4ca7ecf925d95d5d2cd18e88a71");
         assert_eq!(known.canonical_json(), canonical_text(&known.0));
         assert_eq!(template(&known.canonical_json()), known);
+    }
+
+    #[test]
+    fn a_stored_fingerprint_reads_back_and_anything_else_does_not() {
+        let fingerprint = Template::parse("Resources: {Q: {Type: AWS::SQS::Queue}}").unwrap().fingerprint();
+        assert_eq!(Fingerprint::parse(fingerprint.as_str()), Some(fingerprint.clone()));
+        for stored in ["", "abc", &fingerprint.as_str().to_uppercase(), &format!("{}0", fingerprint), &"g".repeat(64)] {
+            assert_eq!(Fingerprint::parse(stored), None, "{stored}");
+        }
     }
 
     #[test]
