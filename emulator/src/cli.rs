@@ -5,11 +5,13 @@
 use std::time::Duration;
 
 use crate::DEFAULT_ACCOUNT_ID;
+use crate::catalog::ArtifactRules;
 use crate::operations::OPERATIONS;
 use crate::strict::{StrictMode, parse_latency};
 
 pub const USAGE: &str = "\
 usage: sc-emulator [--port PORT] [--cloudformation-endpoint URL] [--record-step-ms MS] [--account-id ID]
+                   [--version-creating-ms MS] [--artifact-limit N]
                    [--search-lag-ms MS] [--failed-import-keeps-name] [--strict-idempotency]
                    [--https-template-urls] [--latency OPERATION=MS]...
 
@@ -19,6 +21,11 @@ usage: sc-emulator [--port PORT] [--cloudformation-endpoint URL] [--record-step-
   --record-step-ms MS             time a record spends in CREATED and then in IN_PROGRESS (default 1000)
   --account-id ID                 account of requests without SigV4 credentials (default 123456789012, moto's
                                   default); a signed request is in the account STS (moto) gives its access key
+  --version-creating-ms MS        time a provisioning artifact made from a stack (ImportFromPhysicalId) stays
+                                  CREATING before it is AVAILABLE (default 1000); one loaded from a URL is
+                                  AVAILABLE at once
+  --artifact-limit N              provisioning artifacts one product may hold, its first included; one more is a
+                                  LimitExceededException (default 100, the service's default quota; at least 1)
 
 Strict mode (every switch is off by default; see emulator/README.md, \"Strict mode\"):
   --search-lag-ms MS              SearchProvisionedProducts lists a provisioned product only MS after it was
@@ -45,6 +52,7 @@ pub struct Options {
     pub cloudformation_endpoint: Option<String>,
     pub record_step: Duration,
     pub account_id: String,
+    pub artifacts: ArtifactRules,
     pub strict: StrictMode,
 }
 
@@ -55,6 +63,7 @@ impl Default for Options {
             cloudformation_endpoint: None,
             record_step: Duration::from_millis(1000),
             account_id: DEFAULT_ACCOUNT_ID.to_owned(),
+            artifacts: ArtifactRules::default(),
             strict: StrictMode::default(),
         }
     }
@@ -102,6 +111,19 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
                     return Err(format!("--account-id '{account}' must be 12 digits"));
                 }
                 options.account_id = account;
+            }
+            "--version-creating-ms" => {
+                let millis: u64 = value()?.parse().map_err(|_| "--version-creating-ms must be a whole number of ms")?;
+                options.artifacts.creating = Duration::from_millis(millis);
+            }
+            "--artifact-limit" => {
+                let limit: usize = value()?.parse().map_err(|_| "--artifact-limit must be a whole number")?;
+                if limit == 0 {
+                    return Err(
+                        "--artifact-limit must be at least 1 (a product is created with its first artifact)".to_owned()
+                    );
+                }
+                options.artifacts.limit = limit;
             }
             "--search-lag-ms" => {
                 let millis: u64 = value()?.parse().map_err(|_| "--search-lag-ms must be a whole number of ms")?;
@@ -165,16 +187,22 @@ mod tests {
     #[test]
     fn every_flag_is_read_in_both_spellings() {
         let parsed = parse(args(
-            "--port 4599 --cloudformation-endpoint=http://127.0.0.1:5000 --record-step-ms 50 --account-id=111122223333",
+            "--port 4599 --cloudformation-endpoint=http://127.0.0.1:5000 --record-step-ms 50 --account-id=111122223333 \
+             --version-creating-ms=250 --artifact-limit 7",
         ));
         let expected = Options {
             port: 4599,
             cloudformation_endpoint: Some("http://127.0.0.1:5000".to_owned()),
             record_step: Duration::from_millis(50),
             account_id: "111122223333".to_owned(),
+            artifacts: ArtifactRules { creating: Duration::from_millis(250), limit: 7 },
             strict: StrictMode::default(),
         };
         assert_eq!(parsed, Ok(Command::Run(expected)));
+        let Ok(Command::Run(options)) = parse(args("--version-creating-ms 0 --artifact-limit=1")) else {
+            panic!("zero creating time")
+        };
+        assert_eq!(options.artifacts, ArtifactRules { creating: Duration::ZERO, limit: 1 });
     }
 
     #[test]
@@ -216,6 +244,8 @@ mod tests {
             "--cloudformation-endpoint",
             "--record-step-ms",
             "--account-id",
+            "--version-creating-ms",
+            "--artifact-limit",
             "--search-lag-ms",
             "--failed-import-keeps-name",
             "--strict-idempotency",
@@ -231,6 +261,21 @@ mod tests {
     fn no_arguments_mean_any_port_and_one_second_steps() {
         assert_eq!(parse(Vec::new()), Ok(Command::Run(Options::default())));
         assert_eq!(Options::default().record_step, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn by_default_a_version_is_creating_for_one_second_and_a_product_holds_100() {
+        let artifacts = Options::default().artifacts;
+        assert_eq!((artifacts.creating, artifacts.limit), (Duration::from_secs(1), 100));
+    }
+
+    #[test]
+    fn a_bad_artifact_switch_is_an_error_naming_it() {
+        assert!(parse(args("--version-creating-ms soon")).expect_err("ms").contains("--version-creating-ms"));
+        assert!(parse(args("--version-creating-ms -1")).expect_err("negative").contains("--version-creating-ms"));
+        assert!(parse(args("--artifact-limit 0")).expect_err("zero").contains("at least 1"));
+        assert!(parse(args("--artifact-limit many")).expect_err("limit").contains("--artifact-limit"));
+        assert!(parse(args("--artifact-limit")).expect_err("missing").contains("needs a value"));
     }
 
     #[test]

@@ -1,6 +1,8 @@
-//! The emulator's own control endpoint, which is not part of the AWS API: `/_emulator/latency` shows (GET) and
-//! changes (POST `{"operation": "SearchProvisionedProducts", "ms": 8000}`, where 0 removes the delay) how long an
-//! operation holds back its answer, so a test can make one AWS call slow while the emulator runs.
+//! The emulator's own endpoints, which are not part of the AWS API: `/_emulator/latency` shows (GET) and changes
+//! (POST `{"operation": "SearchProvisionedProducts", "ms": 8000}`, where 0 removes the delay) how long an operation
+//! holds back its answer, so a test can make one AWS call slow while the emulator runs; and
+//! `/_emulator/templates/<artifact id>` (GET) answers the template an artifact made from a stack keeps
+//! (`template_urls`).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -9,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Emulator;
+use crate::catalog::TemplateSource;
 use crate::error::{ErrorCode, ServiceError};
 use crate::operations::OPERATIONS;
 
@@ -45,6 +48,19 @@ fn parse_change(body: &[u8]) -> Result<(String, Duration), ServiceError> {
         )));
     }
     Ok((change.operation, Duration::from_millis(change.ms)))
+}
+
+/// GET of a kept template: its text, whichever account and region the artifact is in (a template URL carries no
+/// credentials, like a public S3 object). ResourceNotFoundException for an unknown artifact or one created from a
+/// URL, which is served where its URL points.
+pub fn kept_template(emulator: &Emulator, artifact_id: &str) -> Result<String, ServiceError> {
+    match emulator.catalogs().kept_template(artifact_id) {
+        Some(TemplateSource::Stack { body, .. }) => Ok(body.to_string()),
+        _ => Err(ServiceError::not_found(format!(
+            "No template is kept for provisioning artifact '{artifact_id}': only artifacts made from a stack \
+             (ImportFromPhysicalId) are served here"
+        ))),
+    }
 }
 
 /// GET: every delay now set, as `{"latency": {"<Operation>": <ms>, …}}`.

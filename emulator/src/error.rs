@@ -13,6 +13,8 @@ pub enum ErrorCode {
     DuplicateResource,
     /// The stack's status does not allow an import, or another import is running.
     InvalidState,
+    /// A quota is reached: the provisioning artifacts of one product (`--artifact-limit`).
+    LimitExceeded,
     /// The `X-Amz-Target` names no operation this emulator implements.
     UnknownOperation,
     /// The body is not a JSON object of the operation's shape.
@@ -29,6 +31,7 @@ impl ErrorCode {
             Self::ResourceNotFound => "ResourceNotFoundException",
             Self::DuplicateResource => "DuplicateResourceException",
             Self::InvalidState => "InvalidStateException",
+            Self::LimitExceeded => "LimitExceededException",
             Self::UnknownOperation => "UnknownOperationException",
             Self::Serialization => "SerializationException",
             Self::InternalFailure => "InternalFailure",
@@ -69,6 +72,10 @@ impl ServiceError {
 
     pub fn invalid_state(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidState, message)
+    }
+
+    pub fn limit_exceeded(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::LimitExceeded, message)
     }
 }
 

@@ -3,7 +3,8 @@
 //! `AWS_ENDPOINT_URL_SERVICE_CATALOG`. A dev tool: it listens on loopback only and checks no signatures.
 //!
 //! It keeps one catalog per account and region: a request acts in the account moto attributes its access key to,
-//! in the region it was signed for (`accounts`), and reads stacks in moto as that caller (`stacks`).
+//! in the region it was signed for (`accounts`), and reads stacks in moto as that caller (`stacks`). Templates of
+//! artifacts made from stacks are served by the emulator itself (`template_urls`).
 
 pub mod accounts;
 pub mod catalog;
@@ -15,18 +16,21 @@ pub mod http_get;
 pub mod ids;
 pub mod operations;
 pub mod params;
+pub mod product_search;
 pub mod sdk;
 pub mod search;
 pub mod server;
 pub mod stacks;
 pub mod strict;
+pub mod template_urls;
 pub mod wire;
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use accounts::{Accounts, Caller, StsIdentities};
-use catalog::{Catalogs, Scope};
+use catalog::{Artifact, ArtifactRules, Catalogs, Scope, TemplateSource};
 use clock::Clock;
 use error::ServiceError;
 use stacks::CloudFormationStacks;
@@ -50,6 +54,8 @@ pub struct EmulatorConfig {
     pub account_id: String,
     /// The strict-mode switches; the default is the emulator's original behaviour.
     pub strict: StrictMode,
+    /// How long an artifact made from a stack is CREATING, and how many artifacts a product may hold.
+    pub artifacts: ArtifactRules,
 }
 
 /// The emulator's state and collaborators, shared by every connection.
@@ -60,19 +66,26 @@ pub struct Emulator {
     clock: Arc<dyn Clock>,
     delays: OperationDelays,
     https_template_urls: bool,
+    listener: OnceLock<SocketAddr>,
 }
 
 impl Emulator {
     pub fn new(config: EmulatorConfig) -> Self {
         let default = Scope::new(config.account_id, config.stacks.default_region());
         Self {
-            catalogs: Mutex::new(Catalogs::new(config.record_step, config.strict.rules)),
+            catalogs: Mutex::new(Catalogs::new(config.record_step, config.strict.rules, config.artifacts)),
             accounts: Accounts::new(config.identities, default),
             stacks: config.stacks,
             clock: config.clock,
             delays: OperationDelays::new(config.strict.latency),
             https_template_urls: config.strict.https_template_urls,
+            listener: OnceLock::new(),
         }
+    }
+
+    /// The address the server listens on, which the URLs of kept templates name; set once, when serving starts.
+    pub fn listening_on(&self, address: SocketAddr) {
+        let _ = self.listener.set(address);
     }
 
     pub fn now(&self) -> SystemTime {
@@ -110,8 +123,15 @@ impl Emulator {
         &self.delays
     }
 
-    /// An artifact's template URL as answers report it (strict mode's `--https-template-urls`).
-    pub fn reported_template_url(&self, url: &str) -> String {
-        reported_template_url(url, self.https_template_urls)
+    /// An artifact's template URL as answers report it: the URL it was loaded from, or the emulator's own URL of
+    /// the template it keeps; with `https://` under strict mode's `--https-template-urls`.
+    pub fn template_url(&self, artifact: &Artifact) -> String {
+        let url = match &artifact.source {
+            TemplateSource::Url(url) => url.clone(),
+            TemplateSource::Stack { .. } => {
+                template_urls::served_template_url(self.listener.get().copied(), &artifact.id)
+            }
+        };
+        reported_template_url(&url, self.https_template_urls)
     }
 }

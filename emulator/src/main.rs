@@ -73,6 +73,7 @@ async fn main() -> ExitCode {
         record_step: options.record_step,
         account_id: options.account_id,
         strict: options.strict.clone(),
+        artifacts: options.artifacts,
     }));
 
     println!("listening on http://{address}");
@@ -83,6 +84,8 @@ async fn main() -> ExitCode {
         sts = %sts_endpoint,
         default_scope = %emulator.default_scope(),
         record_step_ms = options.record_step.as_millis() as u64,
+        version_creating_ms = options.artifacts.creating.as_millis() as u64,
+        artifact_limit = options.artifacts.limit,
         search_lag_ms = options.strict.rules.search_lag.as_millis() as u64,
         failed_import_keeps_name = options.strict.rules.failed_import_keeps_name,
         strict_idempotency = options.strict.rules.strict_idempotency,

@@ -79,10 +79,16 @@ pub struct StackArn {
 }
 
 impl StackArn {
+    /// An import's `PhysicalId`.
     pub fn parse(value: &str) -> Result<Self, ServiceError> {
+        Self::parse_member("PhysicalId", value)
+    }
+
+    /// A stack ARN in `member` (`PhysicalId`, `Parameters.Info.ImportFromPhysicalId`), which errors name.
+    pub fn parse_member(member: &str, value: &str) -> Result<Self, ServiceError> {
         let invalid = || {
             ServiceError::invalid_parameters(format!(
-                "PhysicalId '{value}' is not a CloudFormation stack id (arn:aws:cloudformation:<region>:<account>:stack/<name>/<id>)"
+                "{member} '{value}' is not a CloudFormation stack id (arn:aws:cloudformation:<region>:<account>:stack/<name>/<id>)"
             ))
         };
         let mut parts = value.splitn(6, ':');

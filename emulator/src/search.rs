@@ -146,15 +146,7 @@ pub struct Sort {
 /// `SortBy` (`arn`, `id`, `name`, `lastRecordId`) and `SortOrder`; no `SortBy` means unsorted, which here is the
 /// order the products were created in.
 pub fn parse_sort(sort_by: Option<&str>, sort_order: Option<&str>) -> Result<Option<Sort>, ServiceError> {
-    let descending = match sort_order {
-        None | Some("ASCENDING") => false,
-        Some("DESCENDING") => true,
-        Some(other) => {
-            return Err(ServiceError::invalid_parameters(format!(
-                "SortOrder '{other}' must be ASCENDING or DESCENDING"
-            )));
-        }
-    };
+    let descending = parse_descending(sort_order)?;
     let field = match sort_by {
         None => return Ok(None),
         Some("arn") => SortField::Arn,
@@ -168,6 +160,17 @@ pub fn parse_sort(sort_by: Option<&str>, sort_order: Option<&str>) -> Result<Opt
         }
     };
     Ok(Some(Sort { field, descending }))
+}
+
+/// `SortOrder`, which every search operation takes: whether the order is descending.
+pub fn parse_descending(sort_order: Option<&str>) -> Result<bool, ServiceError> {
+    match sort_order {
+        None | Some("ASCENDING") => Ok(false),
+        Some("DESCENDING") => Ok(true),
+        Some(other) => {
+            Err(ServiceError::invalid_parameters(format!("SortOrder '{other}' must be ASCENDING or DESCENDING")))
+        }
+    }
 }
 
 /// Where a page starts and how long it is. The page token is the offset of the next page's first item.

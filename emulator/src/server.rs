@@ -1,6 +1,7 @@
 //! HTTP plumbing: a listener on 127.0.0.1 only, one hyper HTTP/1.1 connection task per client, and a graceful stop
 //! that lets requests in flight finish. `POST /` is Service Catalog (held back by strict mode's latency);
-//! `/_emulator/latency` is the emulator's own control endpoint.
+//! `/_emulator/latency` is the emulator's own control endpoint, and `GET /_emulator/templates/<artifact id>` serves
+//! the templates of artifacts made from stacks (never held back).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -21,7 +22,7 @@ use tokio::task::JoinHandle;
 
 use crate::error::{ErrorCode, ServiceError};
 use crate::ids::new_request_id;
-use crate::{Emulator, control, operations, wire};
+use crate::{Emulator, control, operations, template_urls, wire};
 
 /// Far above any Service Catalog request this emulator accepts (they carry URLs, not templates).
 const MAX_REQUEST_BYTES: usize = 1024 * 1024;
@@ -35,7 +36,12 @@ pub async fn bind_loopback(port: u16) -> std::io::Result<TcpListener> {
 }
 
 /// Serves until `shutdown` completes, then stops accepting and drains open connections.
+/// The emulator learns the address here, for the URLs of the templates it serves.
 pub async fn serve(listener: TcpListener, emulator: Arc<Emulator>, shutdown: impl Future<Output = ()>) {
+    match listener.local_addr() {
+        Ok(address) => emulator.listening_on(address),
+        Err(error) => tracing::warn!(%error, "the listener's address is unknown: template URLs name port 0"),
+    }
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -123,6 +129,16 @@ async fn respond(emulator: &Emulator, request: Request<Incoming>) -> Response<Fu
         };
         return answer(outcome, "-", control::LATENCY_PATH);
     }
+    if let Some(artifact_id) = template_urls::artifact_id_in(parts.uri.path()) {
+        return match parts.method {
+            Method::GET => template_answer(control::kept_template(emulator, artifact_id)),
+            _ => answer(
+                Err(not_served(&parts.method, parts.uri.path(), "a template is read with GET")),
+                "-",
+                template_urls::TEMPLATES_PATH,
+            ),
+        };
+    }
 
     let header = |name: &str| parts.headers.get(name).and_then(|value| value.to_str().ok());
     let target = header("x-amz-target").map(str::to_owned);
@@ -160,6 +176,21 @@ async fn read_body(body: Incoming) -> Result<Bytes, ServiceError> {
         .await
         .map_err(|error| ServiceError::new(ErrorCode::Serialization, format!("the request body: {error}")))?
         .to_bytes())
+}
+
+/// A kept template: its text with status 200, as a file server answers; an unknown one is a 404 with the error body.
+fn template_answer(outcome: Result<String, ServiceError>) -> Response<Full<Bytes>> {
+    let (status, content_type, body) = match outcome {
+        Ok(template) => (StatusCode::OK, "text/plain; charset=utf-8", template),
+        Err(error) => {
+            tracing::info!(error = error.code.type_name(), message = %error.message, "template: 404");
+            (StatusCode::NOT_FOUND, wire::CONTENT_TYPE, wire::error_body(&error))
+        }
+    };
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static(content_type));
+    response
 }
 
 /// The HTTP answer: the JSON body with status 200, or the error body with the error's status; AWS JSON 1.1 headers.

@@ -1,5 +1,5 @@
 //! CloudFormation adapter: what an import needs to know about a stack (DescribeStacks) and its template
-//! (GetTemplate), read through the real SDK from whatever endpoint the emulator was given, as the caller: with the
+//! (GetTemplate), and the original template a new artifact is made from, read through the real SDK from whatever endpoint the emulator was given, as the caller: with the
 //! caller's access key id in the caller's region, so that moto reads the stack in the caller's account and region.
 
 use std::time::Duration;
@@ -7,6 +7,7 @@ use std::time::Duration;
 use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::config::{IdentityCache, Region};
 use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudformation::types::TemplateStage;
 
 use crate::accounts::Caller;
 use crate::catalog::StackFacts;
@@ -70,6 +71,20 @@ impl CloudFormationStacks {
 
     pub async fn template(&self, stack_id: &str) -> Result<String, StackReadError> {
         let output = self.client.get_template().stack_name(stack_id).send().await.map_err(read_error)?;
+        Ok(output.template_body().unwrap_or_default().to_owned())
+    }
+
+    /// The template as it was submitted (`TemplateStage=Original`: transforms not yet expanded), which is what an
+    /// artifact made from the stack (`ImportFromPhysicalId`) keeps.
+    pub async fn original_template(&self, stack_id: &str) -> Result<String, StackReadError> {
+        let output = self
+            .client
+            .get_template()
+            .stack_name(stack_id)
+            .template_stage(TemplateStage::Original)
+            .send()
+            .await
+            .map_err(read_error)?;
         Ok(output.template_body().unwrap_or_default().to_owned())
     }
 }

@@ -1,9 +1,12 @@
-//! Test fixtures shared by the catalog's unit tests: a seeded catalog, an import request and the facts of a stack.
+//! Test fixtures shared by the catalog's unit tests: a seeded catalog, new artifacts, an import request and the facts
+//! of a stack.
 //! Built on `state` only, so every catalog module's tests can use them.
 
 use std::time::{Duration, SystemTime};
 
-use super::state::{Catalog, ImportRequest, NewArtifact, NewProduct, Scope, StackFacts};
+use std::sync::Arc;
+
+use super::state::{Catalog, ImportRequest, NewArtifact, NewProduct, Scope, StackFacts, TemplateSource};
 use crate::params::{IdempotencyToken, Identifier, ProvisionedProductName, StackArn};
 
 pub(super) const STEP: Duration = Duration::from_secs(1);
@@ -39,12 +42,22 @@ pub(super) fn new_product(name: &str, idempotency_token: Option<&str>) -> NewPro
         support_description: None,
         support_email: None,
         support_url: None,
-        artifact: NewArtifact {
-            name: Some("v1".to_owned()),
-            description: None,
-            template_url: "http://127.0.0.1:5000/templates/payments.yaml".to_owned(),
-        },
+        artifact: url_artifact(Some("v1"), "http://127.0.0.1:5000/templates/payments.yaml"),
         idempotency_token: idempotency_token.map(str::to_owned),
+    }
+}
+
+/// A new artifact loaded from `url`.
+pub(super) fn url_artifact(name: Option<&str>, url: &str) -> NewArtifact {
+    NewArtifact { name: name.map(str::to_owned), description: None, source: TemplateSource::Url(url.to_owned()) }
+}
+
+/// A new artifact made from `stack`, whose template is `body`.
+pub(super) fn stack_artifact(name: Option<&str>, stack: &str, body: &str) -> NewArtifact {
+    NewArtifact {
+        name: name.map(str::to_owned),
+        description: None,
+        source: TemplateSource::Stack { stack: StackArn::parse(stack).expect("arn"), body: Arc::from(body) },
     }
 }
 

@@ -5,9 +5,10 @@
 use std::time::SystemTime;
 
 use super::state::{
-    Artifact, ArtifactRef, Catalog, IMPORTABLE_STACK_STATUSES, ImportPlan, ImportRequest, Product, ProductRef,
-    ProvisionedProduct, Record, RecordEnding, RecordStatus, RecordView, StackFacts, TokenUse,
+    Artifact, ArtifactRef, ArtifactStatus, Catalog, IMPORTABLE_STACK_STATUSES, ImportPlan, ImportRequest, Product,
+    ProductRef, ProvisionedProduct, Record, RecordEnding, RecordStatus, RecordView, StackFacts, TokenUse,
 };
+use crate::clock::epoch_seconds;
 use crate::error::ServiceError;
 use crate::ids::new_id;
 use crate::params::StackArn;
@@ -29,10 +30,10 @@ impl Catalog {
             }
             return self.record(&used.record_id, now).map(ImportPlan::Replay);
         }
-        let (_, artifact) = self.importable_artifact(request)?;
-        let template_url = artifact.template_url.clone();
+        let (_, artifact) = self.importable_artifact(request, now)?;
+        let template = artifact.source.clone();
         self.check_stack_is_ours(&request.physical_id)?;
-        Ok(ImportPlan::ReadStack { template_url })
+        Ok(ImportPlan::ReadStack { template })
     }
 
     /// The service reads the stack in the caller's own account and region, where CloudFormation knows no stack of
@@ -67,7 +68,7 @@ impl Catalog {
             return Ok(record);
         }
         check_stack(stack)?;
-        let (product, artifact) = self.importable_artifact(request)?;
+        let (product, artifact) = self.importable_artifact(request, now)?;
         let (product_name, artifact_name) = (product.name.clone(), artifact.name.clone());
 
         let name = request.name.as_str();
@@ -129,8 +130,14 @@ impl Catalog {
         Ok(RecordView { record, status: RecordStatus::Created, updated: now })
     }
 
-    /// The import's product and artifact: both must exist, and the artifact must be active.
-    fn importable_artifact(&self, request: &ImportRequest) -> Result<(&Product, &Artifact), ServiceError> {
+    /// The import's product and artifact: both must exist, and the artifact must be active and AVAILABLE. The API
+    /// reference does not say how the service answers an import into an artifact still CREATING; refusing it with
+    /// InvalidParametersException, as for an inactive one, is the emulator's choice.
+    fn importable_artifact(
+        &self,
+        request: &ImportRequest,
+        now: SystemTime,
+    ) -> Result<(&Product, &Artifact), ServiceError> {
         let product_ref = ProductRef::Id(request.product_id.as_str().to_owned());
         let artifact_ref = ArtifactRef::Id(request.artifact_id.as_str().to_owned());
         let (product, artifact) = self.artifact(&product_ref, &artifact_ref)?;
@@ -138,6 +145,15 @@ impl Catalog {
             return Err(ServiceError::invalid_parameters(format!(
                 "Provisioning artifact {} of product {} is not active",
                 artifact.id, product.id
+            )));
+        }
+        if artifact.status_at(now) == ArtifactStatus::Creating {
+            return Err(ServiceError::invalid_parameters(format!(
+                "Provisioning artifact {} of product {} is not available yet: its status is CREATING until {:.3} \
+                 (epoch seconds)",
+                artifact.id,
+                product.id,
+                epoch_seconds(artifact.available)
             )));
         }
         Ok((product, artifact))
@@ -182,8 +198,8 @@ pub fn check_stack(stack: &StackFacts) -> Result<(), ServiceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::fixtures::{STACK, STEP, facts, request, seeded, seeded_in, start};
-    use crate::catalog::state::{CatalogRules, Scope};
+    use crate::catalog::fixtures::{STACK, STEP, facts, request, seeded, seeded_in, stack_artifact, start};
+    use crate::catalog::state::{ArtifactRules, CatalogRules, Scope, TemplateSource};
     use crate::error::ErrorCode;
     use crate::search::PageRequest;
 
@@ -198,6 +214,30 @@ mod tests {
             let error = check_stack(&facts(STACK, status)).expect_err(status);
             assert_eq!(error.code, ErrorCode::InvalidState, "{status}");
         }
+    }
+
+    #[test]
+    fn an_artifact_still_creating_is_not_importable_until_it_is_available() {
+        let (catalog, product, _) = seeded();
+        let creating = std::time::Duration::from_millis(500);
+        let mut catalog = catalog.with_artifact_rules(ArtifactRules { creating, ..ArtifactRules::default() });
+        let made = catalog
+            .create_artifact(
+                &ProductRef::Id(product.clone()),
+                stack_artifact(Some("v2"), STACK, "Resources: {}"),
+                None,
+                start(),
+            )
+            .expect("created");
+        let import = request(&product, &made.id, "payments-api", STACK, "t1");
+        let error = catalog.prepare_import(&import, start() + creating / 2).expect_err("creating");
+        assert_eq!(error.code, ErrorCode::InvalidParameters);
+        assert!(error.message.contains("not available yet"), "{}", error.message);
+        let plan = catalog.prepare_import(&import, start() + creating).expect("available");
+        assert!(
+            matches!(plan, ImportPlan::ReadStack { template: TemplateSource::Stack { ref body, .. } } if &**body == "Resources: {}"),
+            "{plan:?}"
+        );
     }
 
     #[test]

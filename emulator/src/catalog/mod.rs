@@ -7,7 +7,7 @@
 //! A `Catalog` is one account's in one region; `Catalogs` holds one per account and region.
 //!
 //! Layers, lowest first (a module imports only those before it): `state` (the types), `products` (products and
-//! artifacts), `records` (records and provisioned products as they stand at a moment), `import` (the import
+//! artifacts, SearchProducts), `records` (records and provisioned products as they stand at a moment), `import` (the import
 //! lifecycle), `scopes` (one catalog per account and region); `fixtures` (tests only) builds on `state`. This file
 //! only re-exports them, so callers keep writing `crate::catalog::X`.
 
@@ -23,8 +23,9 @@ mod fixtures;
 pub use import::check_stack;
 pub use scopes::Catalogs;
 pub use state::{
-    Artifact, ArtifactRef, ArtifactUpdate, Catalog, CatalogRules, Guidance, IMPORT_RECORD_TYPE,
+    Artifact, ArtifactPlan, ArtifactRef, ArtifactRequest, ArtifactRules, ArtifactStatus, ArtifactUpdate, Catalog,
+    CatalogRules, DEFAULT_ARTIFACT_LIMIT, DEFAULT_VERSION_CREATING, Guidance, IMPORT_RECORD_TYPE,
     IMPORTABLE_STACK_STATUSES, ImportPlan, ImportRequest, NewArtifact, NewProduct, PROVISIONED_PRODUCT_TYPE, Product,
-    ProductRef, ProvisionedProduct, ProvisionedProductView, Record, RecordEnding, RecordError, RecordStatus,
-    RecordView, Scope, SearchPage, StackFacts, TEMPLATE_ARTIFACT_TYPE,
+    ProductPage, ProductRef, ProvisionedProduct, ProvisionedProductView, Record, RecordEnding, RecordError,
+    RecordStatus, RecordView, Scope, SearchPage, StackFacts, TEMPLATE_ARTIFACT_TYPE, TemplateOrigin, TemplateSource,
 };

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use crate::error::ServiceError;
@@ -12,6 +13,11 @@ use crate::params::{IdempotencyToken, Identifier, ProvisionedProductName, StackA
 pub const TEMPLATE_ARTIFACT_TYPE: &str = "CLOUD_FORMATION_TEMPLATE";
 pub const PROVISIONED_PRODUCT_TYPE: &str = "CFN_STACK";
 pub const IMPORT_RECORD_TYPE: &str = "IMPORT_PROVISIONED_PRODUCT";
+
+/// The default quota of provisioning artifacts per product, as Service Catalog's quotas page gives it.
+pub const DEFAULT_ARTIFACT_LIMIT: usize = 100;
+/// How long an artifact made from a stack stays CREATING by default (the service's own time is undocumented).
+pub const DEFAULT_VERSION_CREATING: Duration = Duration::from_millis(1000);
 
 /// The stack statuses ImportAsProvisionedProduct accepts, as its API reference lists them.
 pub const IMPORTABLE_STACK_STATUSES: [&str; 5] =
@@ -81,11 +87,74 @@ pub struct Artifact {
     pub id: String,
     pub name: Option<String>,
     pub description: Option<String>,
-    /// The `LoadTemplateFromURL` it was created from; fetched only when an import needs the content.
-    pub template_url: String,
+    pub source: TemplateSource,
     pub created: SystemTime,
+    /// When it turns from CREATING to AVAILABLE: at once for a URL, `ArtifactRules::creating` later for a stack.
+    pub available: SystemTime,
     pub active: bool,
     pub guidance: Guidance,
+}
+
+impl Artifact {
+    /// CREATING until `available`, then AVAILABLE: worked out from the clock whenever it is read, like a record.
+    pub fn status_at(&self, now: SystemTime) -> ArtifactStatus {
+        if now < self.available { ArtifactStatus::Creating } else { ArtifactStatus::Available }
+    }
+}
+
+/// The status DescribeProvisioningArtifact and CreateProvisioningArtifact answer (`FAILED` never happens here).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArtifactStatus {
+    Creating,
+    Available,
+}
+
+impl ArtifactStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Creating => "CREATING",
+            Self::Available => "AVAILABLE",
+        }
+    }
+}
+
+/// Where a new artifact's template is to come from, as the request's `Info` names it: exactly one of the two keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateOrigin {
+    /// `LoadTemplateFromURL`.
+    Url(String),
+    /// `ImportFromPhysicalId`: a CloudFormation stack, which must be of the catalog's account and region.
+    Stack(StackArn),
+}
+
+impl fmt::Display for TemplateOrigin {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Url(url) => write!(formatter, "LoadTemplateFromURL {url}"),
+            Self::Stack(stack) => write!(formatter, "ImportFromPhysicalId {}", stack.as_str()),
+        }
+    }
+}
+
+/// An artifact's template as the catalog keeps it.
+#[derive(Debug, Clone)]
+pub enum TemplateSource {
+    /// Created from `LoadTemplateFromURL`: only the URL is kept, fetched when an import needs the content.
+    Url(String),
+    /// Created from `ImportFromPhysicalId`: the stack's original template as CloudFormation gave it at creation
+    /// (a stack's template changes with each update, so the version keeps the one it was made from). The emulator
+    /// serves it itself (`template_urls`). Shared, so that answers and import plans copy no template.
+    Stack { stack: StackArn, body: Arc<str> },
+}
+
+impl TemplateSource {
+    /// What a request named to get this template, for comparing a repeated idempotency token's request.
+    pub fn origin(&self) -> TemplateOrigin {
+        match self {
+            Self::Url(url) => TemplateOrigin::Url(url.clone()),
+            Self::Stack { stack, .. } => TemplateOrigin::Stack(stack.clone()),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -101,11 +170,37 @@ pub struct NewProduct {
     pub idempotency_token: Option<String>,
 }
 
+/// The parameters of a new artifact (CreateProvisioningArtifact's `Parameters`, CreateProduct's
+/// `ProvisioningArtifactParameters`), parsed; checked before a stack is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactRequest {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub origin: TemplateOrigin,
+}
+
+/// A new artifact with its template at hand (a stack's already read).
 #[derive(Debug, Clone)]
 pub struct NewArtifact {
     pub name: Option<String>,
     pub description: Option<String>,
-    pub template_url: String,
+    pub source: TemplateSource,
+}
+
+impl NewArtifact {
+    /// The request this artifact answers, for the checks that ran before its stack was read.
+    pub fn request(&self) -> ArtifactRequest {
+        ArtifactRequest { name: self.name.clone(), description: self.description.clone(), origin: self.source.origin() }
+    }
+}
+
+/// What CreateProvisioningArtifact does next, decided before CloudFormation is asked anything.
+#[derive(Debug, Clone)]
+pub enum ArtifactPlan {
+    /// The idempotency token was seen before: answer with its artifact (as it is now), create nothing.
+    Replay(Artifact),
+    /// Every check passed: read the stack if the template comes from one, then create.
+    Create,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -242,8 +337,8 @@ pub struct ImportRequest {
 pub enum ImportPlan {
     /// The token was seen before: answer with that request's record, import nothing.
     Replay(RecordView),
-    /// Read the stack, then compare its template with the artifact's, found at this URL.
-    ReadStack { template_url: String },
+    /// Read the stack, then compare its template with the artifact's (fetched from its URL, or kept).
+    ReadStack { template: TemplateSource },
 }
 
 /// The catalog's strict-mode rules. The default is the emulator's original, lenient behaviour: products are listed
@@ -259,11 +354,40 @@ pub struct CatalogRules {
     pub strict_idempotency: bool,
 }
 
+/// The rules of provisioning artifacts, set from the command line: how long one made from a stack stays CREATING,
+/// and how many one product may hold (CreateProduct's first included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArtifactRules {
+    pub creating: Duration,
+    pub limit: usize,
+}
+
+impl Default for ArtifactRules {
+    fn default() -> Self {
+        Self { creating: DEFAULT_VERSION_CREATING, limit: DEFAULT_ARTIFACT_LIMIT }
+    }
+}
+
+/// A created artifact's idempotency token: the artifact it made and the request that made it.
+#[derive(Debug, Clone)]
+pub(super) struct ArtifactTokenUse {
+    pub(super) product_id: String,
+    pub(super) artifact_id: String,
+    pub(super) request: ArtifactRequest,
+}
+
 /// An accepted import's idempotency token: the record it made and the request that made it.
 #[derive(Debug, Clone)]
 pub(super) struct TokenUse {
     pub(super) record_id: String,
     pub(super) request: ImportRequest,
+}
+
+/// One page of SearchProducts: the products, borrowed from the catalog, and the next page's token.
+#[derive(Debug, Clone)]
+pub struct ProductPage<'a> {
+    pub products: Vec<&'a Product>,
+    pub next_page_token: Option<String>,
 }
 
 /// One page of SearchProvisionedProducts.
@@ -281,11 +405,12 @@ pub struct Catalog {
     pub(super) provisioned: Vec<ProvisionedProduct>,
     pub(super) records: Vec<Record>,
     pub(super) product_tokens: HashMap<String, String>,
-    pub(super) artifact_tokens: HashMap<String, (String, String)>,
+    pub(super) artifact_tokens: HashMap<String, ArtifactTokenUse>,
     pub(super) import_tokens: HashMap<String, TokenUse>,
     pub(super) record_step: Duration,
     pub(super) scope: Scope,
     pub(super) rules: CatalogRules,
+    pub(super) artifact_rules: ArtifactRules,
 }
 
 impl Catalog {
@@ -301,6 +426,7 @@ impl Catalog {
             record_step,
             scope,
             rules: CatalogRules::default(),
+            artifact_rules: ArtifactRules::default(),
         }
     }
 
@@ -312,6 +438,12 @@ impl Catalog {
     /// The same catalog with strict-mode rules.
     pub fn with_rules(mut self, rules: CatalogRules) -> Self {
         self.rules = rules;
+        self
+    }
+
+    /// The same catalog with other artifact rules.
+    pub fn with_artifact_rules(mut self, rules: ArtifactRules) -> Self {
+        self.artifact_rules = rules;
         self
     }
 }

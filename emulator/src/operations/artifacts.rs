@@ -115,12 +115,13 @@ pub(super) struct ArtifactOutput {
     status: &'static str,
 }
 
-/// `Info.TemplateUrl` is the URL the artifact was created from, or its `https://` form in strict mode.
+/// `Info.TemplateUrl` is the URL the artifact was created from, or the emulator's own URL of the template it keeps
+/// (`template_urls`); its `https://` form in strict mode. `Status` is CREATING or AVAILABLE as of now.
 pub(super) fn artifact_answer(emulator: &Emulator, artifact: &Artifact) -> ArtifactOutput {
     ArtifactOutput {
         provisioning_artifact_detail: artifact_detail(artifact),
-        info: HashMap::from([("TemplateUrl", emulator.reported_template_url(&artifact.template_url))]),
-        status: "AVAILABLE",
+        info: HashMap::from([("TemplateUrl", emulator.template_url(artifact))]),
+        status: artifact.status_at(emulator.now()).as_str(),
     }
 }
 

@@ -10,7 +10,7 @@ use crate::Emulator;
 use crate::accounts::Caller;
 use crate::catalog::{
     IMPORT_RECORD_TYPE, ImportPlan, ImportRequest, PROVISIONED_PRODUCT_TYPE, RecordEnding, RecordError, RecordView,
-    Scope, StackFacts, check_stack,
+    Scope, StackFacts, TemplateSource, check_stack,
 };
 use crate::clock::epoch_seconds;
 use crate::error::{ErrorCode, ServiceError};
@@ -63,17 +63,17 @@ pub(super) async fn import_as_provisioned_product(
     let request = input.parse()?;
     let scope = &caller.scope;
     let plan = emulator.catalogs().of(scope).prepare_import(&request, emulator.now())?;
-    let template_url = match plan {
+    let template = match plan {
         ImportPlan::Replay(record) => {
             tracing::info!(record = %record.record.id, "idempotency token seen before: answering with its record");
             return answer(RecordOutput { record_detail: record_detail(&record) });
         }
-        ImportPlan::ReadStack { template_url } => template_url,
+        ImportPlan::ReadStack { template } => template,
     };
     let stacks = emulator.stacks().as_caller(caller);
     let stack = stacks.describe(request.physical_id.as_str()).await.map_err(stack_read_error)?;
     check_stack(&stack)?;
-    let ending = template_verdict(&stacks, &stack, &request, &template_url).await?;
+    let ending = template_verdict(&stacks, &stack, &request, &template).await?;
     let record = emulator.catalogs().of(scope).admit_import(&request, &stack, ending, emulator.now())?;
     tracing::info!(
         %scope,
@@ -86,12 +86,13 @@ pub(super) async fn import_as_provisioned_product(
 }
 
 /// How the record will end: SUCCEEDED when the stack's template is the artifact's, FAILED with a `TemplateMismatch`
-/// record error when it is not (or when either cannot be read or parsed).
+/// record error when it is not (or when either cannot be read or parsed). The artifact's template is fetched from
+/// its URL, or, for an artifact made from a stack, is the one it keeps (not fetched from the emulator's own URL).
 async fn template_verdict(
     stacks: &CloudFormationStacks,
     stack: &StackFacts,
     request: &ImportRequest,
-    template_url: &str,
+    template: &TemplateSource,
 ) -> Result<RecordEnding, ServiceError> {
     let stack_template = stacks.template(&stack.stack_id).await.map_err(stack_read_error)?;
     let artifact =
@@ -100,9 +101,12 @@ async fn template_verdict(
         tracing::info!(stack = %stack.stack_id, %description, "the import's record will fail");
         Ok(RecordEnding::Failed(vec![RecordError { code: "TemplateMismatch".to_owned(), description }]))
     };
-    let artifact_template = match http_get::fetch_text(template_url).await {
-        Ok(text) => text,
-        Err(error) => return failed(format!("The template of {artifact} could not be read: {error}")),
+    let artifact_template = match template {
+        TemplateSource::Url(url) => match http_get::fetch_text(url).await {
+            Ok(text) => text,
+            Err(error) => return failed(format!("The template of {artifact} could not be read: {error}")),
+        },
+        TemplateSource::Stack { body, .. } => body.to_string(),
     };
     // The function's own definition of "the same template" (the `cfn-template` crate), so the two can never
     // disagree about one stack.

@@ -1,10 +1,13 @@
-//! The `sc-emulator` program as a script runs it: the line it prints, an SDK call, SIGTERM, the strict switches.
+//! The `sc-emulator` program as a script runs it: the line it prints, an SDK call, SIGTERM, the strict switches and
+//! the artifact switches.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use aws_sdk_servicecatalog::operation::create_provisioning_artifact::CreateProvisioningArtifactError;
 use aws_sdk_servicecatalog::operation::describe_record::DescribeRecordError;
+use aws_sdk_servicecatalog::types::{ProductType, ProvisioningArtifactProperties};
 
 use crate::support::{sdk_client, service_error};
 
@@ -86,6 +89,50 @@ async fn the_program_takes_every_strict_switch_as_the_e2e_harness_passes_them() 
     let started = Instant::now();
     client.search_provisioned_products().send().await.expect("search");
     assert!(started.elapsed() < Duration::from_millis(300), "{:?}", started.elapsed());
+    let status = terminate(child).await;
+    assert!(status.success(), "{status:?}");
+}
+
+#[tokio::test]
+async fn the_program_takes_the_artifact_switches() {
+    // GIVEN the program with a limit of two artifacts per product, and versions AVAILABLE at once
+    let (child, endpoint) = spawn(&[
+        "--port",
+        "0",
+        "--cloudformation-endpoint",
+        "http://127.0.0.1:9",
+        "--artifact-limit",
+        "2",
+        "--version-creating-ms=0",
+    ])
+    .await;
+    let client = sdk_client(&endpoint);
+    let properties = |name: &str| {
+        ProvisioningArtifactProperties::builder()
+            .name(name)
+            .info("LoadTemplateFromURL", "http://127.0.0.1:9/templates/t.yaml")
+            .build()
+    };
+    let created = client
+        .create_product()
+        .name("payments")
+        .owner("platform-team")
+        .product_type(ProductType::CloudFormationTemplate)
+        .provisioning_artifact_parameters(properties("v1"))
+        .send()
+        .await
+        .expect("CreateProduct");
+    let product_id = created
+        .product_view_detail()
+        .and_then(|detail| detail.product_view_summary())
+        .and_then(|summary| summary.product_id())
+        .expect("product id");
+    // THEN a second artifact is accepted and a third is over the limit
+    let add =
+        |name: &str| client.create_provisioning_artifact().product_id(product_id).parameters(properties(name)).send();
+    add("v2").await.expect("the second of two");
+    let error = add("v3").await.expect_err("a third");
+    assert!(matches!(service_error(error), CreateProvisioningArtifactError::LimitExceededException(_)));
     let status = terminate(child).await;
     assert!(status.success(), "{status:?}");
 }

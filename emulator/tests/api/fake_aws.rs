@@ -48,6 +48,8 @@ struct FakeState {
     files: HashMap<String, String>,
     calls: HashMap<String, usize>,
     signed: Vec<Signed>,
+    /// The form parameters of every CloudFormation and STS call, in order.
+    forms: Vec<HashMap<String, String>>,
     /// Access key id → account, as moto knows the keys it handed out (IAM users, AssumeRole).
     keys: HashMap<String, String>,
     /// Access keys STS refuses to describe.
@@ -128,6 +130,13 @@ impl FakeAws {
         })
     }
 
+    /// Replaces a stack's template, as an update of the stack would.
+    pub fn set_template(&self, arn: &str, template: &str) {
+        let mut state = self.state();
+        let stack = state.stacks.iter_mut().find(|stack| stack.arn == arn).expect("a known stack");
+        stack.template = template.to_owned();
+    }
+
     pub fn add(&self, stack: FakeStack) -> String {
         let arn = stack.arn.clone();
         self.state().stacks.push(stack);
@@ -137,6 +146,12 @@ impl FakeAws {
     /// How many times CloudFormation or STS was called with this `Action`.
     pub fn calls(&self, action: &str) -> usize {
         self.state().calls.get(action).copied().unwrap_or_default()
+    }
+
+    /// The form parameters of every call with this `Action` (`StackName`, `TemplateStage` …), in order.
+    pub fn requests(&self, action: &str) -> Vec<HashMap<String, String>> {
+        let state = self.state();
+        state.forms.iter().filter(|form| form.get("Action").map(String::as_str) == Some(action)).cloned().collect()
     }
 
     /// Every call with this `Action`, with the key and region it was signed with, in order.
@@ -181,6 +196,7 @@ async fn fake_aws_answer(state: &Mutex<FakeState>, request: Request<Incoming>) -
     let signed =
         Signed { action: action.clone(), access_key_id: access_key_id.clone(), region: region.clone(), session_token };
     state.signed.push(signed);
+    state.forms.push(form.clone());
     let account = state.keys.get(&access_key_id).cloned().unwrap_or_else(|| DEFAULT_ACCOUNT.to_owned());
 
     if action == "GetCallerIdentity" {

@@ -20,6 +20,7 @@ use hyper::body::Bytes;
 use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
 use sc_emulator::accounts::sts_identities;
+use sc_emulator::catalog::ArtifactRules;
 use sc_emulator::clock::ManualClock;
 use sc_emulator::server::RunningServer;
 use sc_emulator::stacks::{CloudFormationStacks, cloudformation_client};
@@ -87,18 +88,23 @@ impl TestEnv {
 
     /// An emulator with strict-mode switches.
     pub async fn start_strict(strict: StrictMode) -> Self {
+        Self::start_configured(strict, ArtifactRules::default()).await
+    }
+
+    /// An emulator with strict-mode switches and artifact rules (`--version-creating-ms`, `--artifact-limit`).
+    pub async fn start_configured(strict: StrictMode, artifacts: ArtifactRules) -> Self {
         let aws = FakeAws::start().await;
         let endpoint = aws.endpoint();
-        Self::with(aws, &endpoint, strict).await
+        Self::with(aws, &endpoint, strict, artifacts).await
     }
 
     /// An emulator reading stacks from `cloudformation` rather than from its fake AWS (which still serves templates).
     pub async fn start_reading(cloudformation: &str) -> Self {
-        Self::with(FakeAws::start().await, cloudformation, StrictMode::default()).await
+        Self::with(FakeAws::start().await, cloudformation, StrictMode::default(), ArtifactRules::default()).await
     }
 
     /// STS is always the fake AWS's.
-    async fn with(aws: FakeAws, cloudformation: &str, strict: StrictMode) -> Self {
+    async fn with(aws: FakeAws, cloudformation: &str, strict: StrictMode, artifacts: ArtifactRules) -> Self {
         let clock = Arc::new(ManualClock::starting_at(SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000)));
         let stacks = CloudFormationStacks::new(cloudformation_client(Some(cloudformation)).await);
         let emulator = Emulator::new(EmulatorConfig {
@@ -108,6 +114,7 @@ impl TestEnv {
             record_step: STEP,
             account_id: ACCOUNT.to_owned(),
             strict,
+            artifacts,
         });
         let server = RunningServer::start(Arc::new(emulator), 0).await.expect("start emulator");
         let client = sdk_client(&server.endpoint());
