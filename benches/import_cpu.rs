@@ -709,7 +709,10 @@ async fn bench() {
         pipeline: Pipeline {
             accounts: OwnAccount::new(aws.clone(), config.accept_language),
             templates: HttpTemplateFetcher::new(config.template_url_allow).unwrap(),
-            known: Default::default(),
+            known: sc_stack_importer::known::KnownArtifacts::new(
+                None::<sc_stack_importer::aws::DynamoFingerprintStore>,
+            ),
+            discovery: Default::default(),
             settings: Settings {
                 tag_prefix: config.tag_prefix,
                 rules: config.rules,
@@ -717,6 +720,8 @@ async fn bench() {
                 // The record answers SUCCEEDED at the first read, which comes at once: no waiting in the figures.
                 poll: PollSchedule { first: Duration::ZERO, ..PollSchedule::default() },
                 publish_reserve: Duration::from_secs(8),
+                discovery: config.discovery,
+                new_version_on_mismatch: config.new_version_on_mismatch,
             },
         },
         publisher: (sns, events),

@@ -49,6 +49,14 @@ pub struct Config {
     pub member_role_name: Option<String>,
     /// `MEMBER_ROLE_EXTERNAL_ID`, passed to AssumeRole when set.
     pub member_role_external_id: Option<String>,
+    /// `DISCOVERY=on` (docs/CONTRACT.md §9): a stack nothing routes is matched by its template.
+    pub discovery: bool,
+    /// `NEW_VERSION_ON_MISMATCH=on` (docs/CONTRACT.md §9): a routed stack that matches no artifact gets a version
+    /// made from it; rules and tags may turn it off per stack.
+    pub new_version_on_mismatch: bool,
+    /// `ARTIFACT_INDEX_TABLE`: the DynamoDB table that keeps artifact fingerprints across cold starts; unset: they
+    /// are kept in memory only.
+    pub artifact_index_table: Option<String>,
 }
 
 impl Config {
@@ -86,6 +94,27 @@ impl Config {
             Some("true") => true,
             Some(other) => return Err(invalid("DRY_RUN", format!("{other:?} is neither true nor false"))),
         };
+        let switch = |variable: &'static str| match read(variable).map(|value| value.to_ascii_lowercase()).as_deref() {
+            None | Some("off") => Ok(false),
+            Some("on") => Ok(true),
+            Some(other) => Err(invalid(variable, format!("{other:?} is neither on nor off"))),
+        };
+        let discovery = switch("DISCOVERY")?;
+        let new_version_on_mismatch = switch("NEW_VERSION_ON_MISMATCH")?;
+        // The role has servicecatalog:CreateProvisioningArtifact only when the switch is on (template.yaml): a rule
+        // asking for versions without it would fail every such stack with ACCESS_DENIED.
+        if !new_version_on_mismatch
+            && let Some(index) = rules.iter().position(|rule| rule.fields.new_version == Some(true))
+        {
+            return Err(invalid(
+                "IMPORT_RULES",
+                format!("rule {index} sets newVersion, which needs NEW_VERSION_ON_MISMATCH=on"),
+            ));
+        }
+        let artifact_index_table = read("ARTIFACT_INDEX_TABLE");
+        if let Some(table) = &artifact_index_table {
+            check_table_name(table).map_err(|problem| invalid("ARTIFACT_INDEX_TABLE", problem))?;
+        }
         let accept_language = match read("ACCEPT_LANGUAGE").as_deref() {
             None | Some("en") => AcceptLanguage::En,
             Some("jp") => AcceptLanguage::Jp,
@@ -114,6 +143,9 @@ impl Config {
             }
         }
         Ok(Self {
+            discovery,
+            new_version_on_mismatch,
+            artifact_index_table,
             import_queue_url,
             member_role_name,
             member_role_external_id,
@@ -142,6 +174,15 @@ fn check_chars(value: &str, min: usize, max: usize, others: &str) -> Result<(), 
         ));
     }
     Ok(())
+}
+
+/// A DynamoDB table name (3 to 255 letters, digits, `_`, `-` or `.`) or table ARN.
+fn check_table_name(table: &str) -> Result<(), String> {
+    if table.starts_with("arn:") {
+        check_arn(table, "dynamodb")?;
+        return if table.contains(":table/") { Ok(()) } else { Err(format!("{table:?} is not a table ARN")) };
+    }
+    check_chars(table, 3, 255, "_-.")
 }
 
 /// A queue URL (`https://sqs.<region>.amazonaws.com/<account>/<name>.fifo`, or a local endpoint's) of a FIFO
@@ -224,6 +265,8 @@ mod tests {
         assert_eq!(config.accept_language, AcceptLanguage::En);
         assert_eq!(config.template_url_allow.to_string(), "https://*.amazonaws.com:443,https://*.amazonaws.com.cn:443");
         assert_eq!(config.import_queue_url, None);
+        assert!(!config.discovery && !config.new_version_on_mismatch);
+        assert_eq!(config.artifact_index_table, None);
     }
 
     #[test]
@@ -248,8 +291,13 @@ mod tests {
             ("IMPORT_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/111122223333/imports.fifo"),
             ("MEMBER_ROLE_NAME", "sc-stack-importer-member"),
             ("MEMBER_ROLE_EXTERNAL_ID", "platform-7f3e"),
+            ("DISCOVERY", "on"),
+            ("NEW_VERSION_ON_MISMATCH", "ON"),
+            ("ARTIFACT_INDEX_TABLE", "sc-stack-importer-artifacts"),
         ])
         .unwrap();
+        assert!(config.discovery && config.new_version_on_mismatch);
+        assert_eq!(config.artifact_index_table.as_deref(), Some("sc-stack-importer-artifacts"));
         assert_eq!(config.member_role_name.as_deref(), Some("sc-stack-importer-member"));
         assert_eq!(config.member_role_external_id.as_deref(), Some("platform-7f3e"));
         assert_eq!(
@@ -282,11 +330,25 @@ mod tests {
             ("IMPORT_QUEUE_URL", "imports.fifo"),
             ("MEMBER_ROLE_NAME", "role/with/path"),
             ("MEMBER_ROLE_EXTERNAL_ID", "x"),
+            ("DISCOVERY", "true"),
+            ("NEW_VERSION_ON_MISMATCH", "yes"),
+            ("ARTIFACT_INDEX_TABLE", "a table"),
+            ("ARTIFACT_INDEX_TABLE", "arn:aws:dynamodb:us-east-1:111122223333:stream/x"),
+            ("IMPORT_RULES", r#"[{"productId":"prod-abcdefghijklm","newVersion":true}]"#),
         ] {
             let error = config(&[(variable, value)]).unwrap_err();
             assert_eq!(error.variable, variable, "{value}");
             assert!(error.to_string().starts_with(&format!("invalid {variable}: ")), "{error}");
         }
+    }
+
+    #[test]
+    fn a_rule_may_ask_for_new_versions_only_when_the_switch_is_on() {
+        let rules = r#"[{"productId":"prod-abcdefghijklm","newVersion":true}]"#;
+        let on = config(&[("IMPORT_RULES", rules), ("NEW_VERSION_ON_MISMATCH", "on")]).unwrap();
+        assert_eq!(on.rules[0].fields.new_version, Some(true));
+        let off = r#"[{"productId":"prod-abcdefghijklm","newVersion":false}]"#;
+        assert_eq!(config(&[("IMPORT_RULES", off)]).unwrap().rules[0].fields.new_version, Some(false));
     }
 
     #[test]

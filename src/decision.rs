@@ -53,11 +53,13 @@ pub enum Reason {
     AwsError,
     OutOfTime,
     TemplateUrlRefused,
+    AmbiguousRoute,
+    VersionLimit,
 }
 
 impl Reason {
     /// Every reason of docs/CONTRACT.md §3.
-    pub const ALL: [Reason; 23] = {
+    pub const ALL: [Reason; 25] = {
         use Reason::*;
         [
             RecordSucceeded,
@@ -83,6 +85,8 @@ impl Reason {
             AwsError,
             OutOfTime,
             TemplateUrlRefused,
+            AmbiguousRoute,
+            VersionLimit,
         ]
     };
 
@@ -95,9 +99,8 @@ impl Reason {
             UnsupportedEvent | StatusNotEligible | NestedStack | StacksetInstance | AlreadyProvisioned | NoRoute
             | OptedOut | StackNotFound => OutcomeKind::Skipped,
             TemplateMismatch | ProductNotFound | ArtifactNotFound | ArtifactInactive | NameConflict
-            | InvalidRequest | AccessDenied | RecordFailed | ImportBusy | AwsError | OutOfTime | TemplateUrlRefused => {
-                OutcomeKind::Failed
-            }
+            | InvalidRequest | AccessDenied | RecordFailed | ImportBusy | AwsError | OutOfTime | TemplateUrlRefused
+            | AmbiguousRoute | VersionLimit => OutcomeKind::Failed,
         }
     }
 
@@ -127,6 +130,8 @@ impl Reason {
             AwsError => "AWS_ERROR",
             OutOfTime => "OUT_OF_TIME",
             TemplateUrlRefused => "TEMPLATE_URL_REFUSED",
+            AmbiguousRoute => "AMBIGUOUS_ROUTE",
+            VersionLimit => "VERSION_LIMIT",
         }
     }
 }
@@ -186,7 +191,8 @@ mod tests {
         let contract = "RECORD_SUCCEEDED RECORD_IN_PROGRESS ELIGIBLE UNSUPPORTED_EVENT STATUS_NOT_ELIGIBLE NESTED_STACK \
                         STACKSET_INSTANCE ALREADY_PROVISIONED NO_ROUTE OPTED_OUT STACK_NOT_FOUND TEMPLATE_MISMATCH \
                         PRODUCT_NOT_FOUND ARTIFACT_NOT_FOUND ARTIFACT_INACTIVE NAME_CONFLICT INVALID_REQUEST \
-                        ACCESS_DENIED RECORD_FAILED IMPORT_BUSY AWS_ERROR OUT_OF_TIME TEMPLATE_URL_REFUSED";
+                        ACCESS_DENIED RECORD_FAILED IMPORT_BUSY AWS_ERROR OUT_OF_TIME TEMPLATE_URL_REFUSED \
+                        AMBIGUOUS_ROUTE VERSION_LIMIT";
         let codes: Vec<serde_json::Value> =
             Reason::ALL.iter().map(|reason| serde_json::to_value(reason).unwrap()).collect();
         let expected: Vec<serde_json::Value> = contract.split_whitespace().map(|code| json!(code)).collect();

@@ -7,10 +7,12 @@
 pub mod aws;
 pub mod config;
 pub mod decision;
+pub mod discovery;
 pub mod eligibility;
 pub mod failure;
 pub mod ids;
 pub mod import;
+pub mod known;
 pub mod lambda;
 pub mod matching;
 pub mod outcome;
@@ -24,3 +26,4 @@ pub mod stack;
 pub mod sweep;
 pub mod text;
 pub mod url_allow;
+pub mod versioning;

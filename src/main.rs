@@ -21,6 +21,7 @@ use sc_stack_importer::aws::{
 };
 use sc_stack_importer::config::{self, Config};
 use sc_stack_importer::import::PollSchedule;
+use sc_stack_importer::known::KnownArtifacts;
 use sc_stack_importer::lambda::{Handler, init_error};
 use sc_stack_importer::pipeline::{Pipeline, Settings};
 
@@ -68,6 +69,10 @@ async fn main() -> anyhow::Result<()> {
         .import_queue_url
         .clone()
         .map(|queue_url| aws::SqsImportQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url));
+    let store = config
+        .artifact_index_table
+        .clone()
+        .map(|table| aws::DynamoFingerprintStore::new(aws_sdk_dynamodb::Client::new(&aws), table));
     let handler = Handler {
         pipeline: Pipeline {
             accounts: MemberAccounts::new(
@@ -77,13 +82,16 @@ async fn main() -> anyhow::Result<()> {
             ),
             templates: HttpTemplateFetcher::new(config.template_url_allow)
                 .context("building the template HTTP client")?,
-            known: Default::default(),
+            known: KnownArtifacts::new(store),
+            discovery: Default::default(),
             settings: Settings {
                 tag_prefix: config.tag_prefix,
                 rules: config.rules,
                 dry_run: config.dry_run,
                 poll: PollSchedule::default(),
                 publish_reserve: PUBLISH_RESERVE,
+                discovery: config.discovery,
+                new_version_on_mismatch: config.new_version_on_mismatch,
             },
         },
         publisher: (sns, events),
@@ -97,6 +105,8 @@ async fn main() -> anyhow::Result<()> {
         rules = handler.pipeline.settings.rules.len(),
         dry_run = handler.pipeline.settings.dry_run,
         import_queue = handler.queue.is_some(),
+        discovery = handler.pipeline.settings.discovery,
+        new_version_on_mismatch = handler.pipeline.settings.new_version_on_mismatch,
         "sc-stack-importer ready"
     );
 

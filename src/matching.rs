@@ -2,14 +2,15 @@
 //! the newest active artifact of the product whose template is. The answer is typed: found, or no match together
 //! with every artifact tried and where it differs, so that a later step can act on "nothing matched".
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use cfn_template::{Difference, Fingerprint, Template};
 
 use crate::decision::{Reason, Verdict};
 use crate::ids::{ArtifactId, ProductId};
-use crate::ports::{FetchError, Missing, ProductVersions, StackReader, TemplateFetcher, VersionDetail, VersionsError};
+use crate::known::KnownArtifacts;
+use crate::ports::{
+    FetchError, FingerprintStore, Missing, ProductVersion, ProductVersions, StackReader, TemplateFetcher,
+    VersionDetail, VersionsError,
+};
 use crate::routing::Route;
 use crate::stack::Stack;
 
@@ -20,38 +21,15 @@ const DIFFERENCES_SHOWN: usize = 5;
 /// template download, and a product may hold a hundred versions.
 pub const MAX_CANDIDATES: usize = 20;
 
-/// Artifact fingerprints learnt, at most this many (64 hex digits each: a few MB at most).
-const MAX_KNOWN: usize = 50_000;
-
-/// What is learnt about artifacts, kept across warm invocations. An artifact's template never changes (a new
-/// template is a new artifact), so once its fingerprint is known the artifact is never described or downloaded again
-/// to find that it matches; only a mismatch, whose differences the outcome names, reads the template again.
-#[derive(Debug, Default)]
-pub struct KnownArtifacts {
-    fingerprints: Mutex<HashMap<ArtifactId, Fingerprint>>,
-}
-
-impl KnownArtifacts {
-    fn fingerprint(&self, artifact: &ArtifactId) -> Option<Fingerprint> {
-        self.lock().get(artifact).cloned()
-    }
-
-    fn learn(&self, artifact: &ArtifactId, template: &Template) {
-        let mut known = self.lock();
-        if known.len() < MAX_KNOWN {
-            known.insert(artifact.clone(), template.fingerprint());
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ArtifactId, Fingerprint>> {
-        self.fingerprints.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-}
-
 /// The result of comparing the stack's template with its candidate artifacts.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ArtifactMatch {
-    Found(ArtifactId),
+    /// `made_from_stack`: the product's list of versions says this one was made from this stack (by an earlier
+    /// attempt, docs/CONTRACT.md §9), so it may still be being made.
+    Found {
+        artifact: ArtifactId,
+        made_from_stack: bool,
+    },
     NoMatch(NoMatch),
 }
 
@@ -65,6 +43,10 @@ pub struct NoMatch {
     pub active: usize,
     /// Each candidate, newest first, with where its template differs from the stack's (at most `MAX_CANDIDATES`).
     pub tried: Vec<(ArtifactId, Vec<Difference>)>,
+    /// The stack's template, which a version made from the stack would hold.
+    pub stack_fingerprint: Fingerprint,
+    /// The stack's template is processed before it is deployed (`Transform`).
+    pub transform: bool,
 }
 
 impl NoMatch {
@@ -101,22 +83,25 @@ pub async fn find_artifact(
     stacks: &impl StackReader,
     versions: &impl ProductVersions,
     templates: &impl TemplateFetcher,
-    known: &KnownArtifacts,
+    known: &KnownArtifacts<impl FingerprintStore + Sync>,
     stack: &Stack,
     route: &Route,
 ) -> Result<ArtifactMatch, Verdict> {
     let product = &route.product_id;
-    let (candidates, active) = match &route.provisioning_artifact_id {
-        Some(artifact) => (vec![artifact.clone()], 1),
-        None => active_artifacts(versions, product).await?,
+    let (candidates, active, made) = match &route.provisioning_artifact_id {
+        Some(artifact) => (vec![artifact.clone()], 1, None),
+        None => {
+            let (listed, active) = active_artifacts(versions, product).await?;
+            let made = listed.iter().find(|version| made_from_stack(version, stack)).map(|version| version.id.clone());
+            (listed.into_iter().map(|version| version.id).collect(), active, made)
+        }
     };
-    let body = stacks.original_template(&stack.arn).await.map_err(Verdict::from)?;
-    let stack_template = Template::parse(&body).map_err(|error| {
-        Verdict::new(
-            Reason::TemplateMismatch,
-            format!("the template of stack {} cannot be read: {error}", stack.name()),
-        )
-    })?;
+    let found = |artifact: ArtifactId| {
+        let made_from_stack = made.as_ref() == Some(&artifact);
+        ArtifactMatch::Found { artifact, made_from_stack }
+    };
+    let stack_template = stack_template(stacks, stack).await?;
+    known.recall(&candidates).await;
 
     let pinned = route.provisioning_artifact_id.is_some();
     let stack_fingerprint = stack_template.fingerprint();
@@ -129,7 +114,7 @@ pub async fn find_artifact(
                 if pinned {
                     active_artifact(versions, product, artifact).await?;
                 }
-                return Ok(ArtifactMatch::Found(artifact.clone()));
+                return Ok(found(artifact.clone()));
             }
             Some(_) => continue,
             None => break,
@@ -138,14 +123,33 @@ pub async fn find_artifact(
     for artifact in candidates {
         let detail = active_artifact(versions, product, &artifact).await?;
         let template = artifact_template(templates, &detail).await?;
-        known.learn(&artifact, &template);
+        known.learn(vec![(artifact.clone(), template.fingerprint())]).await;
         let differences = stack_template.differences(&template);
         if differences.is_empty() {
-            return Ok(ArtifactMatch::Found(artifact));
+            return Ok(found(artifact));
         }
         tried.push((artifact, differences));
     }
-    Ok(ArtifactMatch::NoMatch(NoMatch { product: product.clone(), pinned, active, tried }))
+    let transform = stack_template.has_transform();
+    Ok(ArtifactMatch::NoMatch(NoMatch {
+        product: product.clone(),
+        pinned,
+        active,
+        tried,
+        stack_fingerprint,
+        transform,
+    }))
+}
+
+/// The stack's template as CloudFormation has it, before transforms, parsed.
+pub async fn stack_template(stacks: &impl StackReader, stack: &Stack) -> Result<Template, Verdict> {
+    let body = stacks.original_template(&stack.arn).await.map_err(Verdict::from)?;
+    Template::parse(&body).map_err(|error| {
+        Verdict::new(
+            Reason::TemplateMismatch,
+            format!("the template of stack {} cannot be read: {error}", stack.name()),
+        )
+    })
 }
 
 /// The product's newest active artifacts, newest first — the candidates of a route that names no artifact — and how
@@ -153,7 +157,7 @@ pub async fn find_artifact(
 async fn active_artifacts(
     versions: &impl ProductVersions,
     product: &ProductId,
-) -> Result<(Vec<ArtifactId>, usize), Verdict> {
+) -> Result<(Vec<ProductVersion>, usize), Verdict> {
     let mut artifacts = versions.list(product).await.map_err(|error| versions_failure(error, product, None))?;
     artifacts.retain(|artifact| artifact.active);
     if artifacts.is_empty() {
@@ -164,7 +168,26 @@ async fn active_artifacts(
         tracing::warn!(%product, active = artifacts.len(), "comparing only the {MAX_CANDIDATES} newest active artifacts");
     }
     let active = artifacts.len();
-    Ok((artifacts.into_iter().take(MAX_CANDIDATES).map(|artifact| artifact.id).collect(), active))
+    artifacts.truncate(MAX_CANDIDATES);
+    Ok((artifacts, active))
+}
+
+/// The name a version made from a stack gets (docs/CONTRACT.md §9): the same for the same template in any attempt,
+/// short enough to read in the console.
+pub fn version_name(fingerprint: &Fingerprint) -> String {
+    format!("{MADE_PREFIX}{}", &fingerprint.as_str()[..12])
+}
+
+const MADE_PREFIX: &str = "imported-";
+
+/// The description of a version made from `stack`, by which a later attempt knows it made it.
+pub fn made_description(stack: &Stack) -> String {
+    format!("Made by sc-stack-importer from stack {}", stack.arn)
+}
+
+/// Whether the function made this version from this stack.
+pub fn made_from_stack(version: &ProductVersion, stack: &Stack) -> bool {
+    version.name.starts_with(MADE_PREFIX) && version.description == made_description(stack)
 }
 
 /// One artifact, which must exist and be active to be imported as.
@@ -185,7 +208,10 @@ async fn active_artifact(
 }
 
 /// The artifact's template, read from its URL and parsed.
-async fn artifact_template(templates: &impl TemplateFetcher, artifact: &VersionDetail) -> Result<Template, Verdict> {
+pub async fn artifact_template(
+    templates: &impl TemplateFetcher,
+    artifact: &VersionDetail,
+) -> Result<Template, Verdict> {
     let Some(url) = artifact.template_url.as_deref() else {
         return Err(Verdict::new(Reason::AwsError, format!("artifact {} has no TemplateUrl", artifact.id)));
     };
@@ -205,7 +231,7 @@ async fn artifact_template(templates: &impl TemplateFetcher, artifact: &VersionD
     })
 }
 
-fn versions_failure(error: VersionsError, product: &ProductId, artifact: Option<&ArtifactId>) -> Verdict {
+pub fn versions_failure(error: VersionsError, product: &ProductId, artifact: Option<&ArtifactId>) -> Verdict {
     match (error, artifact) {
         (VersionsError::NotFound(Missing::Artifact), Some(artifact)) => {
             Verdict::new(Reason::ArtifactNotFound, format!("product {product} has no artifact {artifact}"))

@@ -90,6 +90,9 @@ pub struct Target {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provisioning_artifact_id: Option<ArtifactId>,
     pub provisioned_product_name: ProvisionedProductName,
+    /// The artifact was created from the stack (docs/CONTRACT.md §9); absent otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub version_created: bool,
 }
 
 /// One stack's outcome. `outcome` is derived from `reason`, so the two can never disagree.
@@ -211,6 +214,7 @@ mod tests {
             product_id: ProductId::parse("prod-abcdefghijklm").unwrap(),
             provisioning_artifact_id: Some(ArtifactId::parse("pa-abcdefghijklm").unwrap()),
             provisioned_product_name: ProvisionedProductName::parse("payments-api").unwrap(),
+            version_created: false,
         });
         imported.record = Some(Record {
             id: RecordId::parse("rec-1").unwrap(),
@@ -222,6 +226,11 @@ mod tests {
         let value = imported.to_json();
         assert_eq!(value["outcome"], "IMPORTED");
         assert_eq!(value["target"]["provisioningArtifactId"], "pa-abcdefghijklm");
+        assert_eq!(value["target"].get("versionCreated"), None, "absent unless a version was made");
+        imported.target.as_mut().unwrap().version_created = true;
+        assert_eq!(imported.to_json()["target"]["versionCreated"], true);
+        imported.target.as_mut().unwrap().version_created = false;
+        let value = imported.to_json();
         assert_eq!(
             value["record"],
             json!({"recordId":"rec-1","status":"SUCCEEDED","provisionedProductId":"pp-1","errors":[]})

@@ -1,5 +1,5 @@
-//! The import pipeline: one stack, top to bottom — read the stack → eligible → not yet provisioned → route → name
-//! free → match an artifact → plan or import → follow the record. Each step's rules live in its own module; this
+//! The import pipeline: one stack, top to bottom — read the stack → eligible → not yet provisioned → route (or
+//! discover) → name free → match an artifact (or make a version from the stack) → plan or import → follow the record. Each step's rules live in its own module; this
 //! one only orders them. Every driver (a Lambda event, a queue record, a manual request) decides through `decide`.
 
 use std::time::Duration;
@@ -7,17 +7,20 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::decision::{Reason, Verdict};
+use crate::discovery::{Discovered, Discovery, Sources};
 use crate::eligibility;
 use crate::ids::ArtifactId;
 use crate::import::{self, PollSchedule};
-use crate::matching::{self, ArtifactMatch, KnownArtifacts};
+use crate::known::KnownArtifacts;
+use crate::matching::{self, ArtifactMatch, NoMatch};
 use crate::outcome::{Outcome, StackInfo, Target, Trigger, now_rfc3339};
-use crate::ports::{Accounts, ImportOrder, Importer, StackReader, TemplateFetcher};
+use crate::ports::{Accounts, FingerprintStore, ImportOrder, Importer, StackReader, TemplateFetcher};
 use crate::provisioned::{self, Held};
 use crate::record::Record;
-use crate::routing::{self, Route, RouteFields, RoutingRule};
+use crate::routing::{self, Route, RouteFields, RouteSource, RoutingRule};
 use crate::stack::{Stack, StackRef};
 use crate::text::{digest, truncate};
+use crate::versioning::{self, Versioned};
 
 /// An outcome message longer than this is cut: outcomes travel as SNS messages and EventBridge details (256 KB each),
 /// and a message is a sentence, not a dump.
@@ -67,20 +70,27 @@ pub struct Settings {
     /// Kept free before the invocation's deadline to publish the outcome and answer: a stack not decided by then is
     /// OUT_OF_TIME.
     pub publish_reserve: Duration,
+    /// `DISCOVERY`: route a stack nothing routes by its template.
+    pub discovery: bool,
+    /// `NEW_VERSION_ON_MISMATCH`: make a version from a routed stack that matches none of the product's artifacts.
+    pub new_version_on_mismatch: bool,
 }
 
-pub struct Pipeline<A, T> {
+pub struct Pipeline<A, T, S> {
     pub accounts: A,
     pub templates: T,
     pub settings: Settings,
-    /// Artifact fingerprints learnt so far, kept across warm invocations.
-    pub known: KnownArtifacts,
+    /// Artifact fingerprints learnt so far, kept across warm invocations and in the store `S`.
+    pub known: KnownArtifacts<S>,
+    /// Each account and region's discovery index, kept across warm invocations.
+    pub discovery: Discovery,
 }
 
-impl<A, T> Pipeline<A, T>
+impl<A, T, S> Pipeline<A, T, S>
 where
     A: Accounts + Sync,
     T: TemplateFetcher + Sync,
+    S: FingerprintStore + Sync,
 {
     /// Decides one work item before `deadline` less the time kept to publish. Never fails: whatever happens,
     /// running out of time included, is an outcome.
@@ -136,25 +146,96 @@ where
             };
         }
 
-        let route = routing::resolve(&request.route, &stack, prefix, rules)?
-            .ok_or_else(|| routing::no_route(&stack, prefix))?;
+        let route = match routing::resolve(&request.route, &stack, prefix, rules)? {
+            Some(route) => route,
+            None if self.settings.discovery => self.discover(&ports.stacks, &ports.versions, request, &stack).await?,
+            None => return Err(routing::no_route(&stack, prefix)),
+        };
         draft.target = Some(route.target());
         provisioned::ensure_name_free(&ports.provisioned, &route.provisioned_product_name, prefix).await?;
 
-        let artifact =
-            match matching::find_artifact(&ports.stacks, &ports.versions, &self.templates, &self.known, &stack, &route)
-                .await?
+        let (artifact, version_created) = match (&route.source, &route.provisioning_artifact_id) {
+            // Discovery compared the template and saw the artifact active: nothing to read again.
+            (RouteSource::Discovered, Some(artifact)) => (artifact.clone(), false),
+            _ => match matching::find_artifact(
+                &ports.stacks,
+                &ports.versions,
+                &self.templates,
+                &self.known,
+                &stack,
+                &route,
+            )
+            .await?
             {
-                ArtifactMatch::Found(artifact) => artifact,
-                ArtifactMatch::NoMatch(no_match) => return Err(no_match.verdict(&stack)),
-            };
-        draft.target = Some(Target { provisioning_artifact_id: Some(artifact.clone()), ..route.target() });
+                ArtifactMatch::Found { artifact, made_from_stack: false } => (artifact, false),
+                ArtifactMatch::Found { artifact, made_from_stack: true } => {
+                    let poll = &self.settings.poll;
+                    (
+                        versioning::made_earlier(&ports.versions, &route.product_id, &artifact, poll, deadline).await?,
+                        true,
+                    )
+                }
+                ArtifactMatch::NoMatch(no_match) => {
+                    match self.new_version(&ports.versions, &stack, &route, &no_match, draft, deadline).await? {
+                        Versioned::Ready { artifact, created } => (artifact, created),
+                        Versioned::WouldCreate => return Ok(planned_version(&stack, &route, &no_match)),
+                    }
+                }
+            },
+        };
+        draft.target =
+            Some(Target { provisioning_artifact_id: Some(artifact.clone()), version_created, ..route.target() });
         if draft.dry_run {
             return Ok(planned(&stack, &route, &artifact));
         }
 
+        let how = chosen_how(&route, &artifact, version_created);
         let record = ports.importer.import(&import_order(&stack, &route, artifact)).await.map_err(import::refused)?;
-        Ok(self.follow(&ports.importer, record, &stack, draft, deadline).await)
+        let mut verdict = self.follow(&ports.importer, record, &stack, draft, deadline).await;
+        if let Some(how) = how {
+            verdict.message = format!("{}; {how}", verdict.message);
+        }
+        Ok(verdict)
+    }
+
+    /// The route of a stack nothing routes, from its template (docs/CONTRACT.md §9).
+    async fn discover(
+        &self,
+        stacks: &A::Stacks,
+        versions: &A::Versions,
+        request: &StackRequest,
+        stack: &Stack,
+    ) -> Result<Route, Verdict> {
+        let template = matching::stack_template(stacks, stack).await?;
+        let sources = Sources { versions, templates: &self.templates, known: &self.known };
+        match self.discovery.discover(&stack.arn, &sources, &template.fingerprint()).await? {
+            Discovered::Found { product, artifact } => {
+                routing::discovered(&request.route, stack, &self.settings.tag_prefix, product, artifact)
+            }
+            Discovered::Ambiguous(products) => Err(Discovered::ambiguous(stack.name().as_str(), &products)),
+            Discovered::Nothing { products } => Err(Verdict::new(
+                Reason::NoRoute,
+                format!(
+                    "{}, and its template is no active artifact of the {products} products this function can launch",
+                    routing::no_route(stack, &self.settings.tag_prefix).message
+                ),
+            )),
+        }
+    }
+
+    /// The version made from the stack (or found with its template), when the route and settings allow one.
+    async fn new_version(
+        &self,
+        versions: &A::Versions,
+        stack: &Stack,
+        route: &Route,
+        no_match: &NoMatch,
+        draft: &Draft,
+        deadline: Instant,
+    ) -> Result<Versioned, Verdict> {
+        versioning::allowed(route, self.settings.new_version_on_mismatch, no_match, stack)?;
+        let sources = (versions, &self.templates, &self.known);
+        versioning::version_from_stack(sources, stack, no_match, draft.dry_run, &self.settings.poll, deadline).await
     }
 
     /// Follows an import's record to its end or until the time to wait for it is spent.
@@ -207,6 +288,30 @@ fn import_order(stack: &Stack, route: &Route, artifact: ArtifactId) -> ImportOrd
     }
 }
 
+/// What an outcome says about a product or artifact the function chose itself rather than was told.
+fn chosen_how(route: &Route, artifact: &ArtifactId, version_created: bool) -> Option<String> {
+    if version_created {
+        Some(format!("artifact {artifact} of product {} was made from the stack", route.product_id))
+    } else if route.source == RouteSource::Discovered {
+        Some(format!("product {} artifact {artifact} discovered by the stack's template", route.product_id))
+    } else {
+        None
+    }
+}
+
+fn planned_version(stack: &Stack, route: &Route, no_match: &NoMatch) -> Verdict {
+    Verdict::new(
+        Reason::Eligible,
+        format!(
+            "dry run: stack {} matches no active artifact of product {}; a version named {} would be made from it and              the stack imported into it as {}",
+            stack.name(),
+            route.product_id,
+            matching::version_name(&no_match.stack_fingerprint),
+            route.provisioned_product_name
+        ),
+    )
+}
+
 fn planned(stack: &Stack, route: &Route, artifact: &ArtifactId) -> Verdict {
     Verdict::new(
         Reason::Eligible,
@@ -252,6 +357,7 @@ impl Draft {
                 product_id: product.clone(),
                 provisioning_artifact_id: request.artifact.clone(),
                 provisioned_product_name: name.clone(),
+                version_created: false,
             });
         }
         self.record = Some(record.clone());

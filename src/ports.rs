@@ -6,6 +6,8 @@
 use std::fmt;
 use std::future::Future;
 
+use cfn_template::Fingerprint;
+
 pub use crate::failure::{FailureKind, ServiceFailure};
 use crate::ids::{AccountId, ArtifactId, ProductId, ProvisionedProductId, ProvisionedProductName, RecordId, Scope};
 use crate::outcome::Outcome;
@@ -64,6 +66,16 @@ pub struct ProductVersion {
     pub active: bool,
     /// Epoch seconds; newer versions are tried first.
     pub created: i64,
+    pub name: String,
+    pub description: String,
+}
+
+/// Whether a version can be used yet: one made from a stack is `Creating` for a while.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionStatus {
+    Available,
+    Creating,
+    Failed,
 }
 
 /// One version in detail: whether it may be imported as, and where its template can be read.
@@ -73,6 +85,39 @@ pub struct VersionDetail {
     pub active: bool,
     /// `Info.TemplateUrl`.
     pub template_url: Option<String>,
+    pub status: VersionStatus,
+}
+
+/// A product the function's role can launch (SearchProducts), which discovery matches stacks against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaunchableProduct {
+    pub id: ProductId,
+    pub name: String,
+}
+
+/// A version to make from a stack (`CreateProvisioningArtifact` with `Info.ImportFromPhysicalId`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewVersion {
+    pub product: ProductId,
+    pub name: String,
+    pub description: String,
+    pub stack: StackArn,
+    /// The same for every attempt at the same version: a retry never makes two.
+    pub token: IdempotencyToken,
+}
+
+/// Why Service Catalog made no version, by how the pipeline reacts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CreateVersionError {
+    /// The product holds as many versions as its quota allows (LimitExceededException).
+    #[error("{0}")]
+    Limit(ServiceFailure),
+    /// The product is not one this account may add versions to — missing, or shared from another account
+    /// (ResourceNotFoundException, InvalidParametersException).
+    #[error("{0}")]
+    Refused(ServiceFailure),
+    #[error(transparent)]
+    Failed(ServiceFailure),
 }
 
 /// Which resource a "not found" is about.
@@ -102,7 +147,8 @@ pub enum VersionsError {
     Failed(ServiceFailure),
 }
 
-/// Reads a product's versions.
+/// A catalog's products and their versions: reads a product's versions, lists the products the role can launch, and
+/// makes a version from a stack.
 pub trait ProductVersions {
     fn list(&self, product: &ProductId) -> impl Future<Output = Result<Vec<ProductVersion>, VersionsError>> + Send;
 
@@ -111,6 +157,42 @@ pub trait ProductVersions {
         product: &ProductId,
         artifact: &ArtifactId,
     ) -> impl Future<Output = Result<VersionDetail, VersionsError>> + Send;
+
+    /// Every product the caller can launch, every page.
+    fn launchable(&self) -> impl Future<Output = Result<Vec<LaunchableProduct>, ServiceFailure>> + Send;
+
+    /// Makes a version of the product from the stack's template; it may still be `Creating` when this answers.
+    fn create(&self, version: &NewVersion) -> impl Future<Output = Result<VersionDetail, CreateVersionError>> + Send;
+}
+
+/// Keeps artifact fingerprints across cold starts (docs/CONTRACT.md §9: an artifact's template never changes, so
+/// what is learnt about it is never fetched twice). Losing it costs template downloads, never a wrong decision.
+pub trait FingerprintStore {
+    /// The stored fingerprints of whichever of `artifacts` the store knows.
+    fn recall(
+        &self,
+        artifacts: &[ArtifactId],
+    ) -> impl Future<Output = Result<Vec<(ArtifactId, Fingerprint)>, ServiceFailure>> + Send;
+
+    fn remember(&self, learnt: &[(ArtifactId, Fingerprint)])
+    -> impl Future<Output = Result<(), ServiceFailure>> + Send;
+}
+
+/// No store configured: nothing is recalled, and remembering is kept to memory.
+impl<S: FingerprintStore + Sync> FingerprintStore for Option<S> {
+    async fn recall(&self, artifacts: &[ArtifactId]) -> Result<Vec<(ArtifactId, Fingerprint)>, ServiceFailure> {
+        match self {
+            Some(store) => store.recall(artifacts).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    async fn remember(&self, learnt: &[(ArtifactId, Fingerprint)]) -> Result<(), ServiceFailure> {
+        match self {
+            Some(store) => store.remember(learnt).await,
+            None => Ok(()),
+        }
+    }
 }
 
 /// An `IdempotencyToken`: the same for every attempt at the same import (see `import::idempotency_token`).

@@ -158,6 +158,7 @@ mod tests {
             provisioning_artifact_id: artifact.map(|id| ArtifactId::parse(id).unwrap()),
             provisioned_product_name: ProvisionedProductName::parse("payments-api").unwrap(),
             source: RouteSource::Tags,
+            new_version: None,
         }
     }
 

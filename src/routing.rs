@@ -18,6 +18,9 @@ pub struct RouteFields {
     pub product_id: Option<ProductId>,
     pub provisioning_artifact_id: Option<ArtifactId>,
     pub provisioned_product_name: Option<ProvisionedProductName>,
+    /// Whether a stack that matches none of the product's artifacts gets a version made from it (docs/CONTRACT.md
+    /// §9): rule `newVersion`, tag `new-version`. Absent: `NEW_VERSION_ON_MISMATCH` decides.
+    pub new_version: Option<bool>,
 }
 
 impl RouteFields {
@@ -36,6 +39,7 @@ impl RouteFields {
                 .map(ProvisionedProductName::parse)
                 .transpose()
                 .map_err(in_source)?,
+            new_version: None,
         })
     }
 }
@@ -57,6 +61,8 @@ struct RuleSpec {
     provisioning_artifact_id: Option<String>,
     #[serde(default)]
     provisioned_product_name: Option<String>,
+    #[serde(default)]
+    new_version: Option<bool>,
 }
 
 /// One `IMPORT_RULES` entry, parsed.
@@ -81,12 +87,15 @@ impl RoutingRule {
             .into_iter()
             .enumerate()
             .map(|(index, spec)| {
-                let fields = RouteFields::parse(
-                    Some(&spec.product_id),
-                    spec.provisioning_artifact_id.as_deref(),
-                    spec.provisioned_product_name.as_deref(),
-                    &format!("rule {index}"),
-                )?;
+                let fields = RouteFields {
+                    new_version: spec.new_version,
+                    ..RouteFields::parse(
+                        Some(&spec.product_id),
+                        spec.provisioning_artifact_id.as_deref(),
+                        spec.provisioned_product_name.as_deref(),
+                        &format!("rule {index}"),
+                    )?
+                };
                 Ok(RoutingRule {
                     stack_name: spec.stack_name,
                     account: spec.account,
@@ -116,6 +125,8 @@ pub enum RouteSource {
     Request,
     Tags,
     Rule(usize),
+    /// No request, tag or rule: the stack's template matched one product's artifact (docs/CONTRACT.md §9).
+    Discovered,
 }
 
 impl fmt::Display for RouteSource {
@@ -124,6 +135,7 @@ impl fmt::Display for RouteSource {
             RouteSource::Request => f.write_str("the request"),
             RouteSource::Tags => f.write_str("the stack's tags"),
             RouteSource::Rule(index) => write!(f, "IMPORT_RULES rule {index}"),
+            RouteSource::Discovered => f.write_str("its template: discovered"),
         }
     }
 }
@@ -136,6 +148,8 @@ pub struct Route {
     pub provisioning_artifact_id: Option<ArtifactId>,
     pub provisioned_product_name: ProvisionedProductName,
     pub source: RouteSource,
+    /// What the sources say about making a version from the stack; absent: the `NEW_VERSION_ON_MISMATCH` default.
+    pub new_version: Option<bool>,
 }
 
 impl Route {
@@ -145,6 +159,7 @@ impl Route {
             product_id: self.product_id.clone(),
             provisioning_artifact_id: self.provisioning_artifact_id.clone(),
             provisioned_product_name: self.provisioned_product_name.clone(),
+            version_created: false,
         }
     }
 }
@@ -152,12 +167,24 @@ impl Route {
 /// The routing fields the stack's tags give (`<prefix>product-id`, …); a malformed value is an error naming the tags.
 pub fn tag_fields(stack: &Stack, tag_prefix: &str) -> Result<RouteFields, String> {
     let tag = |suffix: &str| stack.tag(&format!("{tag_prefix}{suffix}")).map(str::trim);
-    RouteFields::parse(
+    let new_version = match tag("new-version").map(str::to_ascii_lowercase).as_deref() {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(other) => {
+            return Err(format!(
+                "stack tags: {tag_prefix}new-version is {:?}, neither true nor false",
+                crate::text::truncate(other, 40)
+            ));
+        }
+    };
+    let fields = RouteFields::parse(
         tag("product-id"),
         tag("provisioning-artifact-id"),
         tag("provisioned-product-name"),
         "stack tags",
-    )
+    )?;
+    Ok(RouteFields { new_version, ..fields })
 }
 
 /// Resolves the route. `Ok(None)`: nothing names a product for this stack (NO_ROUTE).
@@ -192,7 +219,32 @@ pub fn resolve(
         None => ProvisionedProductName::parse(stack.name().as_str())
             .map_err(|error| Verdict::new(Reason::InvalidRequest, error.to_string()))?,
     };
-    Ok(Some(Route { product_id, provisioning_artifact_id, provisioned_product_name, source }))
+    let new_version = sources.iter().find_map(|(_, fields)| fields.new_version);
+    Ok(Some(Route { product_id, provisioning_artifact_id, provisioned_product_name, source, new_version }))
+}
+
+/// The route of a stack discovered by its template: the product and artifact found, under the name the request or
+/// the tags give, or else the stack's own name.
+pub fn discovered(
+    request: &RouteFields,
+    stack: &Stack,
+    tag_prefix: &str,
+    product_id: ProductId,
+    artifact: ArtifactId,
+) -> Result<Route, Verdict> {
+    let tags = tag_fields(stack, tag_prefix).map_err(|message| Verdict::new(Reason::InvalidRequest, message))?;
+    let provisioned_product_name = match request.provisioned_product_name.clone().or(tags.provisioned_product_name) {
+        Some(name) => name,
+        None => ProvisionedProductName::parse(stack.name().as_str())
+            .map_err(|error| Verdict::new(Reason::InvalidRequest, error.to_string()))?,
+    };
+    Ok(Route {
+        product_id,
+        provisioning_artifact_id: Some(artifact),
+        provisioned_product_name,
+        source: RouteSource::Discovered,
+        new_version: None,
+    })
 }
 
 /// The outcome of a stack that nothing routes.
@@ -249,6 +301,23 @@ mod tests {
         assert_eq!(product("arn:aws:cloudformation:us-east-1:444455556666:stack/s/1"), "prod-member");
         assert_eq!(product("arn:aws:cloudformation:eu-west-1:111122223333:stack/s/1"), "prod-europe");
         assert_eq!(product("arn:aws:cloudformation:us-east-1:111122223333:stack/s/1"), "prod-any");
+    }
+
+    #[test]
+    fn the_new_version_switch_comes_from_the_tag_before_the_rule() {
+        let rules = rules(r#"[{"productId":"prod-rule","newVersion":true}]"#);
+        let resolved = |tags: &[(&str, &str)]| {
+            resolve(&RouteFields::default(), &stack("s", tags), "sc-import:", &rules)
+                .map(|route| route.unwrap().new_version)
+        };
+        assert_eq!(resolved(&[]), Ok(Some(true)));
+        assert_eq!(resolved(&[("sc-import:new-version", "FALSE")]), Ok(Some(false)));
+        let refused = resolved(&[("sc-import:new-version", "maybe")]).unwrap_err();
+        assert_eq!(refused.reason, Reason::InvalidRequest);
+        assert!(refused.message.contains("sc-import:new-version"), "{}", refused.message);
+        let no_rule =
+            resolve(&RouteFields::default(), &stack("s", &[("sc-import:product-id", "prod-t")]), "sc-import:", &[]);
+        assert_eq!(no_rule.unwrap().unwrap().new_version, None);
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub(crate) enum ErrorClass {
     DuplicateResource,
     InvalidState,
     InvalidParameters,
+    /// A quota is reached (LimitExceededException): not throttling, so no retry frees it.
+    LimitExceeded,
     Other,
 }
 
@@ -122,6 +124,7 @@ fn class_of(code: &str, message: &str, status: u16) -> ErrorClass {
         "DuplicateResourceException" => ErrorClass::DuplicateResource,
         "InvalidStateException" => ErrorClass::InvalidState,
         "InvalidParametersException" => ErrorClass::InvalidParameters,
+        "LimitExceededException" => ErrorClass::LimitExceeded,
         "InternalFailure"
         | "InternalError"
         | "InternalServerError"

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod cloudformation;
+pub mod dynamodb;
 pub mod error;
 pub mod eventbridge;
 pub mod http;
@@ -13,6 +14,7 @@ pub mod sqs;
 
 pub use accounts::{AwsPorts, OwnAccount};
 pub use cloudformation::CloudFormationStackReader;
+pub use dynamodb::DynamoFingerprintStore;
 pub use eventbridge::EventBridgeOutcomePublisher;
 pub use http::HttpTemplateFetcher;
 pub use members::{MemberAccounts, MemberRole};
@@ -63,6 +65,7 @@ mod tests {
                 product_id: ProductId::parse("prod-abcdefghijklm").unwrap(),
                 provisioning_artifact_id: Some(ArtifactId::parse("pa-abcdefghijklm").unwrap()),
                 provisioned_product_name: ProvisionedProductName::parse("payments-api").unwrap(),
+                version_created: true,
             }),
             record: Some(Record {
                 id: RecordId::parse("rec-1").unwrap(),

@@ -5,15 +5,17 @@ use std::ops::ControlFlow;
 
 use aws_sdk_servicecatalog::Client;
 use aws_sdk_servicecatalog::types::{
-    AccessLevelFilter, AccessLevelFilterKey, ProvisionedProductAttribute, ProvisionedProductViewFilterBy, RecordDetail,
+    AccessLevelFilter, AccessLevelFilterKey, ProvisionedProductAttribute, ProvisionedProductViewFilterBy,
+    ProvisioningArtifactProperties, ProvisioningArtifactType, RecordDetail, Status,
 };
 
 use super::error::{ErrorClass, classify, failure, unexpected};
 use crate::config::AcceptLanguage;
 use crate::ids::{ArtifactId, ProductId, ProvisionedProductId, ProvisionedProductName, RecordId};
 use crate::ports::{
-    ImportError, ImportOrder, Importer, Missing, ProductVersion, ProductVersions, ProvisionedProduct,
-    ProvisionedProducts, ServiceFailure, VersionDetail, VersionsError,
+    CreateVersionError, ImportError, ImportOrder, Importer, LaunchableProduct, Missing, NewVersion, ProductVersion,
+    ProductVersions, ProvisionedProduct, ProvisionedProducts, ServiceFailure, VersionDetail, VersionStatus,
+    VersionsError,
 };
 use crate::record::{Record, RecordError, RecordRequest, RecordStatus};
 use crate::stack::StackArn;
@@ -27,6 +29,11 @@ const LIST_ARTIFACTS: &str = "ListProvisioningArtifacts";
 const DESCRIBE_ARTIFACT: &str = "DescribeProvisioningArtifact";
 const IMPORT: &str = "ImportAsProvisionedProduct";
 const DESCRIBE_RECORD: &str = "DescribeRecord";
+const SEARCH_PRODUCTS: &str = "SearchProducts";
+const CREATE_ARTIFACT: &str = "CreateProvisioningArtifact";
+
+/// SearchProducts pages: 100 products each (the most the service gives), and at most this many pages.
+const MAX_PRODUCT_PAGES: usize = 100;
 
 /// What every Service Catalog adapter holds: the account and region's client and the answer language.
 #[derive(Debug, Clone)]
@@ -195,6 +202,8 @@ impl ProductVersions for ServiceCatalogProductVersions {
                     // Active defaults to true in Service Catalog when it is not set.
                     active: artifact.active().unwrap_or(true),
                     created: artifact.created_time().map(|time| time.secs()).unwrap_or_default(),
+                    name: artifact.name().unwrap_or_default().to_owned(),
+                    description: artifact.description().unwrap_or_default().to_owned(),
                 })
             })
             .collect())
@@ -222,7 +231,86 @@ impl ProductVersions for ServiceCatalogProductVersions {
             id: artifact.clone(),
             active: detail.and_then(|detail| detail.active()).unwrap_or(true),
             template_url: output.info().and_then(|info| info.get("TemplateUrl")).cloned(),
+            status: version_status(output.status()),
         })
+    }
+
+    async fn launchable(&self) -> Result<Vec<LaunchableProduct>, ServiceFailure> {
+        let catalog = &self.0;
+        let mut products = Vec::new();
+        let mut page_token: Option<String> = None;
+        for _ in 0..MAX_PRODUCT_PAGES {
+            let output = catalog
+                .client
+                .search_products()
+                .accept_language(catalog.accept_language.as_str())
+                .page_size(100)
+                .set_page_token(page_token.take())
+                .send()
+                .await
+                .map_err(failure(SEARCH_PRODUCTS))?;
+            products.extend(output.product_view_summaries().iter().filter_map(|summary| {
+                Some(LaunchableProduct {
+                    id: ProductId::parse(summary.product_id()?).ok()?,
+                    name: summary.name().unwrap_or_default().to_owned(),
+                })
+            }));
+            match output.next_page_token() {
+                Some(token) if !token.is_empty() => page_token = Some(token.to_owned()),
+                _ => return Ok(products),
+            }
+        }
+        tracing::warn!(products = products.len(), "SearchProducts still had pages after {MAX_PRODUCT_PAGES}");
+        Ok(products)
+    }
+
+    async fn create(&self, version: &NewVersion) -> Result<VersionDetail, CreateVersionError> {
+        let catalog = &self.0;
+        let parameters = ProvisioningArtifactProperties::builder()
+            .name(&version.name)
+            .description(&version.description)
+            .info("ImportFromPhysicalId", version.stack.as_str())
+            .r#type(ProvisioningArtifactType::CloudFormationTemplate)
+            .build();
+        let output = catalog
+            .client
+            .create_provisioning_artifact()
+            .accept_language(catalog.accept_language.as_str())
+            .product_id(version.product.as_str())
+            .parameters(parameters)
+            .idempotency_token(&version.token.0)
+            .send()
+            .await
+            .map_err(|error| {
+                let error = classify(error);
+                match error.class {
+                    ErrorClass::LimitExceeded => CreateVersionError::Limit(error.into_failure(CREATE_ARTIFACT)),
+                    ErrorClass::NotFound | ErrorClass::InvalidParameters => {
+                        CreateVersionError::Refused(error.into_failure(CREATE_ARTIFACT))
+                    }
+                    _ => CreateVersionError::Failed(error.into_failure(CREATE_ARTIFACT)),
+                }
+            })?;
+        let detail = output.provisioning_artifact_detail();
+        let id = detail
+            .and_then(|detail| detail.id())
+            .and_then(|id| ArtifactId::parse(id).ok())
+            .ok_or_else(|| CreateVersionError::Failed(unexpected(CREATE_ARTIFACT, "no provisioning artifact id")))?;
+        Ok(VersionDetail {
+            id,
+            active: detail.and_then(|detail| detail.active()).unwrap_or(true),
+            template_url: output.info().and_then(|info| info.get("TemplateUrl")).cloned(),
+            status: version_status(output.status()),
+        })
+    }
+}
+
+/// An artifact without a status is one that exists: only a version being made says `CREATING`.
+fn version_status(status: Option<&Status>) -> VersionStatus {
+    match status {
+        Some(Status::Creating) => VersionStatus::Creating,
+        Some(Status::Failed) => VersionStatus::Failed,
+        _ => VersionStatus::Available,
     }
 }
 

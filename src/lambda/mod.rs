@@ -17,7 +17,9 @@ use tokio::time::Instant;
 use crate::ids::{AccountId, Region};
 use crate::outcome::Outcome;
 use crate::pipeline::{Pipeline, Task, WorkItem};
-use crate::ports::{Accounts, ImportQueue, OutcomePublisher, PublishError, QueueError, TemplateFetcher};
+use crate::ports::{
+    Accounts, FingerprintStore, ImportQueue, OutcomePublisher, PublishError, QueueError, TemplateFetcher,
+};
 use crate::queue::QueuedImport;
 use crate::stack::StackRef;
 use crate::sweep::{Home, SweepRequest, SweepSummary, Sweeper};
@@ -45,8 +47,8 @@ impl From<HandlerError> for Diagnostic {
     }
 }
 
-pub struct Handler<A, T, P, Q> {
-    pub pipeline: Pipeline<A, T>,
+pub struct Handler<A, T, P, Q, S> {
+    pub pipeline: Pipeline<A, T, S>,
     pub publisher: P,
     /// The import queue (`IMPORT_QUEUE_URL`): stack events and sweep work items wait there, serialized per account
     /// and region. `None`: every input is decided in the invocation that received it.
@@ -57,10 +59,11 @@ pub struct Handler<A, T, P, Q> {
     pub function_name: String,
 }
 
-impl<A, T, P, Q> Handler<A, T, P, Q>
+impl<A, T, P, Q, S> Handler<A, T, P, Q, S>
 where
     A: Accounts + Sync,
     T: TemplateFetcher + Sync,
+    S: FingerprintStore + Sync,
     P: OutcomePublisher + Sync,
     Q: ImportQueue + Sync,
 {

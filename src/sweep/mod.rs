@@ -18,8 +18,8 @@ use crate::ids::{AccountId, Region, Scope};
 use crate::outcome::{Outcome, Trigger, TriggerKind, now_rfc3339};
 use crate::pipeline::{self, Pipeline, StackRequest, Task, WorkItem};
 use crate::ports::{
-    Accounts, ImportQueue, OutcomePublisher, ProvisionedProduct, ProvisionedProducts, QueueMessage, StackReader,
-    TemplateFetcher,
+    Accounts, FingerprintStore, ImportQueue, OutcomePublisher, ProvisionedProduct, ProvisionedProducts, QueueMessage,
+    StackReader, TemplateFetcher,
 };
 use crate::provisioned;
 use crate::queue::QueuedImport;
@@ -68,6 +68,8 @@ pub fn triage(stack: &Stack, holders: &HashMap<String, ProvisionedProduct>, sett
     }
     match routing::resolve(&RouteFields::default(), stack, prefix, &settings.rules) {
         Ok(Some(_)) => Triage::Decide,
+        // With discovery, the stack's template may route it: that needs the pipeline's reads.
+        Ok(None) if settings.discovery => Triage::Decide,
         Ok(None) => Triage::Skip(routing::no_route(stack, prefix)),
         Err(verdict) => Triage::Skip(verdict),
     }
@@ -75,8 +77,8 @@ pub fn triage(stack: &Stack, holders: &HashMap<String, ProvisionedProduct>, sett
 
 /// One sweep invocation: the pipeline decides what needs AWS, the publisher delivers, the queue (when there is one)
 /// takes the work items.
-pub struct Sweeper<'a, A, T, P, Q> {
-    pub pipeline: &'a Pipeline<A, T>,
+pub struct Sweeper<'a, A, T, P, Q, S> {
+    pub pipeline: &'a Pipeline<A, T, S>,
     pub publisher: &'a P,
     pub queue: Option<&'a Q>,
 }
@@ -99,10 +101,11 @@ struct Run {
     stop_by: Instant,
 }
 
-impl<A, T, P, Q> Sweeper<'_, A, T, P, Q>
+impl<A, T, P, Q, S> Sweeper<'_, A, T, P, Q, S>
 where
     A: Accounts + Sync,
     T: TemplateFetcher + Sync,
+    S: FingerprintStore + Sync,
     P: OutcomePublisher + Sync,
     Q: ImportQueue + Sync,
 {

@@ -195,12 +195,27 @@ pub(crate) struct FakeArtifact {
     pub(crate) active: bool,
     pub(crate) created: i64,
     pub(crate) template_url: String,
+    pub(crate) name: String,
+    pub(crate) description: String,
+    /// DescribeProvisioningArtifact answers `Creating` this many more times.
+    pub(crate) creating_reads: usize,
 }
 
 #[derive(Clone, Default)]
 pub struct FakeVersions {
     pub(crate) calls: Calls,
     pub(crate) products: Arc<Mutex<BTreeMap<String, Vec<FakeArtifact>>>>,
+    /// Where a version made from a stack reads the stack's template, and where its template is then served.
+    pub(crate) stacks: FakeStacks,
+    pub(crate) templates: FakeTemplates,
+    /// The artifact quota of every product.
+    pub(crate) limit: Arc<Mutex<Option<usize>>>,
+    /// How many DescribeProvisioningArtifact reads a version made from a stack stays `Creating`.
+    pub(crate) creating_reads: Arc<Mutex<usize>>,
+    /// CreateProvisioningArtifact refuses so (a product shared from another account).
+    pub(crate) refuse_create: Arc<Mutex<Option<ServiceFailure>>>,
+    /// Idempotency tokens seen, and the artifact each made.
+    pub(crate) tokens: Arc<Mutex<HashMap<(String, String), ArtifactId>>>,
 }
 
 impl ProductVersions for FakeVersions {
@@ -210,19 +225,118 @@ impl ProductVersions for FakeVersions {
         let artifacts = products.get(product.as_str()).ok_or(VersionsError::NotFound(Missing::Product))?;
         Ok(artifacts
             .iter()
-            .map(|a| ProductVersion { id: a.id.clone(), active: a.active, created: a.created })
+            .map(|a| ProductVersion {
+                id: a.id.clone(),
+                active: a.active,
+                created: a.created,
+                name: a.name.clone(),
+                description: a.description.clone(),
+            })
             .collect())
     }
 
     async fn get(&self, product: &ProductId, artifact: &ArtifactId) -> Result<VersionDetail, VersionsError> {
         self.calls.log(format!("DescribeProvisioningArtifact {product} {artifact}"));
+        let mut products = self.products.lock().unwrap();
+        let artifacts = products.get_mut(product.as_str()).ok_or(VersionsError::NotFound(Missing::Product))?;
+        let artifact =
+            artifacts.iter_mut().find(|a| a.id == *artifact).ok_or(VersionsError::NotFound(Missing::Artifact))?;
+        let status = if artifact.creating_reads > 0 {
+            artifact.creating_reads -= 1;
+            VersionStatus::Creating
+        } else {
+            VersionStatus::Available
+        };
+        Ok(FakeVersions::detail(artifact, status))
+    }
+
+    async fn launchable(&self) -> Result<Vec<LaunchableProduct>, ServiceFailure> {
+        self.calls.log("SearchProducts".into());
         let products = self.products.lock().unwrap();
-        let artifacts = products.get(product.as_str()).ok_or(VersionsError::NotFound(Missing::Product))?;
-        artifacts
-            .iter()
-            .find(|a| a.id == *artifact)
-            .map(|a| VersionDetail { id: a.id.clone(), active: a.active, template_url: Some(a.template_url.clone()) })
-            .ok_or(VersionsError::NotFound(Missing::Artifact))
+        Ok(products
+            .keys()
+            .map(|id| LaunchableProduct { id: ProductId::parse(id).unwrap(), name: format!("{id} name") })
+            .collect())
+    }
+
+    async fn create(&self, version: &NewVersion) -> Result<VersionDetail, CreateVersionError> {
+        self.calls
+            .log(format!("CreateProvisioningArtifact {} {} from {}", version.product, version.name, version.stack));
+        if let Some(refusal) = self.refuse_create.lock().unwrap().clone() {
+            return Err(CreateVersionError::Refused(refusal));
+        }
+        let key = (version.product.to_string(), version.token.0.clone());
+        let mut products = self.products.lock().unwrap();
+        let artifacts = products.get_mut(version.product.as_str()).ok_or_else(|| {
+            CreateVersionError::Refused(failure(
+                FailureKind::Permanent,
+                "CreateProvisioningArtifact",
+                "ResourceNotFoundException",
+            ))
+        })?;
+        if let Some(made) = self.tokens.lock().unwrap().get(&key) {
+            let artifact = artifacts.iter().find(|a| a.id == *made).unwrap();
+            return Ok(FakeVersions::detail(artifact, VersionStatus::Creating));
+        }
+        if self.limit.lock().unwrap().is_some_and(|limit| artifacts.len() >= limit) {
+            return Err(CreateVersionError::Limit(failure(
+                FailureKind::Permanent,
+                "CreateProvisioningArtifact",
+                "LimitExceededException",
+            )));
+        }
+        let template = self.stacks.stacks.lock().unwrap().get(version.stack.as_str()).unwrap().1.clone();
+        let id = ArtifactId::parse(&format!("pa-made{:08}", artifacts.len() + 1)).unwrap();
+        let url = format!("https://templates.example/{}/{id}.json", version.product);
+        self.templates.urls.lock().unwrap().insert(url.clone(), Ok(template));
+        let created = artifacts.iter().map(|a| a.created).max().unwrap_or_default() + 1;
+        let creating_reads = *self.creating_reads.lock().unwrap();
+        artifacts.push(FakeArtifact {
+            id: id.clone(),
+            active: true,
+            created,
+            template_url: url,
+            name: version.name.clone(),
+            description: version.description.clone(),
+            creating_reads,
+        });
+        self.tokens.lock().unwrap().insert(key, id);
+        Ok(FakeVersions::detail(artifacts.last().unwrap(), VersionStatus::Creating))
+    }
+}
+
+impl FakeVersions {
+    fn detail(artifact: &FakeArtifact, status: VersionStatus) -> VersionDetail {
+        VersionDetail {
+            id: artifact.id.clone(),
+            active: artifact.active,
+            template_url: Some(artifact.template_url.clone()),
+            status,
+        }
+    }
+}
+
+/// The artifact fingerprint store, shared by every handler a test makes: a new handler is a cold start.
+#[derive(Clone, Default)]
+pub struct FakeStore {
+    pub(crate) calls: Calls,
+    pub(crate) items: Arc<Mutex<HashMap<ArtifactId, cfn_template::Fingerprint>>>,
+}
+
+impl FingerprintStore for FakeStore {
+    async fn recall(
+        &self,
+        artifacts: &[ArtifactId],
+    ) -> Result<Vec<(ArtifactId, cfn_template::Fingerprint)>, ServiceFailure> {
+        self.calls.log(format!("BatchGetItem {}", artifacts.len()));
+        let items = self.items.lock().unwrap();
+        Ok(artifacts.iter().filter_map(|a| items.get(a).map(|f| (a.clone(), f.clone()))).collect())
+    }
+
+    async fn remember(&self, learnt: &[(ArtifactId, cfn_template::Fingerprint)]) -> Result<(), ServiceFailure> {
+        self.calls.log(format!("BatchWriteItem {}", learnt.len()));
+        self.items.lock().unwrap().extend(learnt.iter().cloned());
+        Ok(())
     }
 }
 

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use sc_stack_importer::ids::{AccountId, ArtifactId, Scope};
 use sc_stack_importer::import::PollSchedule;
+use sc_stack_importer::known::KnownArtifacts;
 use sc_stack_importer::lambda::{Handler, HandlerError};
 use sc_stack_importer::outcome::Outcome;
 use sc_stack_importer::pipeline::{Pipeline, Settings};
@@ -20,7 +21,7 @@ use sc_stack_importer::stack::Stack;
 
 use crate::fakes::*;
 
-pub type FakeHandler = Handler<FakeAccounts, FakeTemplates, FakePublisher, FakeQueue>;
+pub type FakeHandler = Handler<FakeAccounts, FakeTemplates, FakePublisher, FakeQueue, Option<FakeStore>>;
 
 pub struct World {
     pub calls: Calls,
@@ -31,8 +32,13 @@ pub struct World {
     pub templates: FakeTemplates,
     pub publisher: FakePublisher,
     pub queue: FakeQueue,
+    pub store: FakeStore,
     /// Whether the handler has the import queue (`IMPORT_QUEUE_URL`).
     queued: bool,
+    /// `ARTIFACT_INDEX_TABLE`, `DISCOVERY`, `NEW_VERSION_ON_MISMATCH`.
+    stored: bool,
+    discovery: bool,
+    new_versions: bool,
     unreachable_region: Option<String>,
     organization: Option<Vec<String>>,
     opened: Arc<Mutex<Vec<Scope>>>,
@@ -45,16 +51,27 @@ impl World {
     pub fn new() -> Self {
         let calls = Calls::default();
         let provisioned = FakeProvisioned { calls: calls.clone(), ..FakeProvisioned::default() };
+        let stacks = FakeStacks { calls: calls.clone(), ..FakeStacks::default() };
+        let templates = FakeTemplates { calls: calls.clone(), ..FakeTemplates::default() };
         Self {
-            stacks: FakeStacks { calls: calls.clone(), ..FakeStacks::default() },
+            versions: FakeVersions {
+                calls: calls.clone(),
+                stacks: stacks.clone(),
+                templates: templates.clone(),
+                ..FakeVersions::default()
+            },
+            stacks,
+            templates,
+            store: FakeStore { calls: calls.clone(), ..FakeStore::default() },
+            stored: false,
+            discovery: false,
+            new_versions: false,
             importer: FakeImporter {
                 calls: calls.clone(),
                 provisioned: provisioned.clone(),
                 ..FakeImporter::default()
             },
             provisioned,
-            versions: FakeVersions { calls: calls.clone(), ..FakeVersions::default() },
-            templates: FakeTemplates { calls: calls.clone(), ..FakeTemplates::default() },
             publisher: FakePublisher { calls: calls.clone(), ..FakePublisher::default() },
             queue: FakeQueue { calls: calls.clone(), ..FakeQueue::default() },
             queued: false,
@@ -93,7 +110,50 @@ impl World {
             active,
             created,
             template_url: url,
+            name: format!("v{created}"),
+            description: String::new(),
+            creating_reads: 0,
         });
+        self
+    }
+
+    /// An artifact whose template URL answers so (a missing object, a body that is no template).
+    pub fn artifact_answering(self, product: &str, artifact: &str, answer: Result<&str, FetchError>) -> Self {
+        let world = self.artifact(product, artifact, true, 100, "{}");
+        let url = format!("https://templates.example/{product}/{artifact}.json?X-Amz-Signature=abc");
+        world.templates.urls.lock().unwrap().insert(url, answer.map(str::to_owned));
+        world
+    }
+
+    /// `DISCOVERY=on`.
+    pub fn discovery(mut self) -> Self {
+        self.discovery = true;
+        self
+    }
+
+    /// `NEW_VERSION_ON_MISMATCH=on`; a version made from a stack stays `Creating` for `creating_reads` reads.
+    pub fn new_versions(mut self, creating_reads: usize) -> Self {
+        self.new_versions = true;
+        *self.versions.creating_reads.lock().unwrap() = creating_reads;
+        self
+    }
+
+    /// Every product holds at most `limit` artifacts.
+    pub fn artifact_limit(self, limit: usize) -> Self {
+        *self.versions.limit.lock().unwrap() = Some(limit);
+        self
+    }
+
+    /// CreateProvisioningArtifact refuses with this code.
+    pub fn refusing_new_versions(self, code: &str) -> Self {
+        *self.versions.refuse_create.lock().unwrap() =
+            Some(failure(FailureKind::Permanent, "CreateProvisioningArtifact", code));
+        self
+    }
+
+    /// `ARTIFACT_INDEX_TABLE` set: fingerprints are kept in the world's store, which outlives every handler.
+    pub fn with_store(mut self) -> Self {
+        self.stored = true;
         self
     }
 
@@ -212,9 +272,17 @@ impl World {
             dry_run: self.dry_run,
             poll: PollSchedule::default(),
             publish_reserve: Duration::from_secs(8),
+            discovery: self.discovery,
+            new_version_on_mismatch: self.new_versions,
         };
         Handler {
-            pipeline: Pipeline { accounts, templates: self.templates.clone(), settings, known: Default::default() },
+            pipeline: Pipeline {
+                accounts,
+                templates: self.templates.clone(),
+                settings,
+                known: KnownArtifacts::new(self.stored.then(|| self.store.clone())),
+                discovery: Default::default(),
+            },
             publisher: self.publisher.clone(),
             queue: self.queued.then(|| self.queue.clone()),
             default_budget: Duration::from_secs(60),

@@ -1,6 +1,7 @@
 //! Handler scenarios: the files in events/ through the whole function, against the fakes of `World`.
 
 mod delivery;
+mod discovery;
 mod pipeline;
 mod sweep;
 mod trust;

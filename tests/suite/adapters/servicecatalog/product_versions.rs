@@ -6,7 +6,9 @@ use aws_sdk_servicecatalog::operation::list_provisioning_artifacts::ListProvisio
 use aws_sdk_servicecatalog::types::ProvisioningArtifactDetail;
 use aws_smithy_types::DateTime;
 
-use sc_stack_importer::ports::{FailureKind, Missing, ProductVersion, ServiceFailure, VersionDetail, VersionsError};
+use sc_stack_importer::ports::{
+    FailureKind, Missing, ProductVersion, ServiceFailure, VersionDetail, VersionStatus, VersionsError,
+};
 
 use super::*;
 
@@ -16,8 +18,14 @@ fn versions(rules: &[&Rule]) -> ServiceCatalogProductVersions {
     ServiceCatalogProductVersions::new(client(rules), AcceptLanguage::En)
 }
 
-fn version(id: &str, active: bool, created: i64) -> ProductVersion {
-    ProductVersion { id: ArtifactId::parse(id).unwrap(), active, created }
+fn version(id: &str, active: bool, created: i64, name: &str) -> ProductVersion {
+    ProductVersion {
+        id: ArtifactId::parse(id).unwrap(),
+        active,
+        created,
+        name: name.into(),
+        description: String::new(),
+    }
 }
 
 fn describe_not_found(message: &'static str) -> Rule {
@@ -66,9 +74,9 @@ async fn versions_are_listed_with_their_state_and_creation_time() {
     assert_eq!(
         listed,
         vec![
-            version("pa-old", false, 1_600_000_000),
-            version("pa-new", true, 1_700_000_000),
-            version("pa-unset", true, 0)
+            version("pa-old", false, 1_600_000_000, "v1"),
+            version("pa-new", true, 1_700_000_000, "v2"),
+            version("pa-unset", true, 0, "")
         ]
     );
 }
@@ -119,7 +127,15 @@ async fn a_version_is_described_with_its_template_url() {
     let request = sent.only();
     assert_eq!(request.product_id(), Some(PRODUCT));
     assert_eq!(request.provisioning_artifact_id(), Some(ARTIFACT));
-    assert_eq!(detail, VersionDetail { id: artifact_id(), active: false, template_url: Some(TEMPLATE_URL.into()) });
+    assert_eq!(
+        detail,
+        VersionDetail {
+            id: artifact_id(),
+            active: false,
+            template_url: Some(TEMPLATE_URL.into()),
+            status: VersionStatus::Available
+        }
+    );
 }
 
 #[tokio::test]
@@ -129,7 +145,10 @@ async fn a_sparse_version_description_defaults_to_the_asked_id_active_and_no_url
 
     let detail = versions(&[&rule]).get(&product_id(), &artifact_id()).await.unwrap();
 
-    assert_eq!(detail, VersionDetail { id: artifact_id(), active: true, template_url: None });
+    assert_eq!(
+        detail,
+        VersionDetail { id: artifact_id(), active: true, template_url: None, status: VersionStatus::Available }
+    );
 }
 
 #[tokio::test]
