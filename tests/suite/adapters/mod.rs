@@ -4,6 +4,7 @@
 
 mod accounts;
 mod cloudformation;
+mod dynamodb;
 mod members;
 mod publishers;
 mod servicecatalog;

@@ -238,3 +238,94 @@ async fn a_describe_outage_is_transient_after_the_sdk_retries() {
     assert_eq!(failure.operation, "DescribeProvisioningArtifact");
     assert_eq!(describe.num_calls(), 3);
 }
+
+// -- SearchProducts -----------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn launchable_products_are_read_page_by_page_and_ids_that_are_not_ids_dropped() {
+    use aws_sdk_servicecatalog::operation::search_products::SearchProductsOutput;
+    use aws_sdk_servicecatalog::types::ProductViewSummary;
+    let sent = Sent::new();
+    let summary = |id: &str| ProductViewSummary::builder().product_id(id).name(format!("{id} name")).build();
+    let first = mock!(Client::search_products).match_requests(sent.recorder()).then_output(move || {
+        SearchProductsOutput::builder()
+            .product_view_summaries(summary("prod-aaaaaaaaaaaaa"))
+            .product_view_summaries(summary("not an id"))
+            .next_page_token("page-2")
+            .build()
+    });
+    let last = mock!(Client::search_products).match_requests(sent.recorder()).then_output(move || {
+        SearchProductsOutput::builder().product_view_summaries(summary("prod-bbbbbbbbbbbbb")).build()
+    });
+
+    let products = versions(&[&first, &last]).launchable().await.unwrap();
+
+    let ids: Vec<&str> = products.iter().map(|product| product.id.as_str()).collect();
+    assert_eq!(ids, ["prod-aaaaaaaaaaaaa", "prod-bbbbbbbbbbbbb"]);
+    let requests = sent.all();
+    assert_eq!((requests[0].page_token(), requests[1].page_token()), (None, Some("page-2")));
+    assert_eq!(requests[0].page_size(), Some(100));
+    assert_eq!(requests[0].accept_language(), Some("en"));
+}
+
+// -- CreateProvisioningArtifact -----------------------------------------------------------------------------------
+
+fn new_version() -> sc_stack_importer::ports::NewVersion {
+    sc_stack_importer::ports::NewVersion {
+        product: product_id(),
+        name: "imported-0123456789ab".into(),
+        description: format!("Made by sc-stack-importer from stack {ARN}"),
+        stack: stack_arn(),
+        token: IdempotencyToken(TOKEN.into()),
+    }
+}
+
+#[tokio::test]
+async fn a_version_is_made_from_the_stack_with_its_name_and_token() {
+    use aws_sdk_servicecatalog::operation::create_provisioning_artifact::CreateProvisioningArtifactOutput;
+    use aws_sdk_servicecatalog::types::Status;
+    let sent = Sent::new();
+    let rule = mock!(Client::create_provisioning_artifact).match_requests(sent.recorder()).then_output(|| {
+        CreateProvisioningArtifactOutput::builder()
+            .provisioning_artifact_detail(
+                ProvisioningArtifactDetail::builder().id("pa-madefromstack").active(true).build(),
+            )
+            .status(Status::Creating)
+            .build()
+    });
+
+    let made = versions(&[&rule]).create(&new_version()).await.unwrap();
+
+    let request = sent.only();
+    assert_eq!((request.product_id(), request.idempotency_token()), (Some(PRODUCT), Some(TOKEN)));
+    let parameters = request.parameters().unwrap();
+    assert_eq!(parameters.name(), Some("imported-0123456789ab"));
+    assert_eq!(parameters.info().unwrap().get("ImportFromPhysicalId").map(String::as_str), Some(ARN));
+    assert_eq!(parameters.info().unwrap().len(), 1);
+    assert_eq!((made.id.as_str(), made.status), ("pa-madefromstack", VersionStatus::Creating));
+}
+
+#[tokio::test]
+async fn the_quota_and_a_refused_product_are_told_apart_from_other_failures() {
+    use aws_sdk_servicecatalog::operation::create_provisioning_artifact::CreateProvisioningArtifactError as Error;
+    use sc_stack_importer::ports::CreateVersionError;
+    let refusing = |code: &'static str| {
+        mock!(Client::create_provisioning_artifact).then_error(move || Error::generic(metadata(code, "refused")))
+    };
+    let answers = [
+        ("LimitExceededException", "limit"),
+        ("InvalidParametersException", "refused"),
+        ("ResourceNotFoundException", "refused"),
+        ("AccessDeniedException", "failed"),
+    ];
+    for (code, expected) in answers {
+        let rule = refusing(code);
+        let error = versions(&[&rule]).create(&new_version()).await.unwrap_err();
+        let seen = match error {
+            CreateVersionError::Limit(_) => "limit",
+            CreateVersionError::Refused(_) => "refused",
+            CreateVersionError::Failed(_) => "failed",
+        };
+        assert_eq!(seen, expected, "{code}");
+    }
+}
