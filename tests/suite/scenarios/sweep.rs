@@ -102,6 +102,18 @@ async fn a_dry_run_sweep_queues_what_needs_a_template_check_and_publishes_every_
 }
 
 #[tokio::test]
+async fn with_discovery_a_sweep_queues_the_stacks_nothing_routes_instead_of_skipping_them() {
+    // GIVEN the estate, an import queue, and discovery on
+    let world = estate().with_queue().discovery();
+    // WHEN a dry-run sweep of the app-* stacks runs
+    let answer = world.answer(json!({"sweep":{"dryRun":true,"stackName":"app-*"}})).await;
+    // THEN the untagged stack is queued with the routed ones: its template may route it
+    assert_eq!(summary(&answer)["queued"], 4, "{answer}");
+    let reasons: Vec<Value> = world.published().iter().map(|o| o["reason"].clone()).collect();
+    assert!(!reasons.contains(&json!("NO_ROUTE")), "{reasons:?}");
+}
+
+#[tokio::test]
 async fn without_a_queue_the_sweep_decides_each_stack_itself() {
     // GIVEN the estate and no import queue
     let world = estate();
