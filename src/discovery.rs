@@ -27,6 +27,9 @@ const REBUILD_ON_MISS_AFTER: Duration = Duration::from_secs(30);
 /// Service Catalog calls and template downloads in flight at once while an index is built.
 const PARALLEL_READS: usize = 8;
 
+/// Fingerprints read are kept (and stored) this many at a time: one BatchWriteItem.
+const LEARN_BATCH: usize = 25;
+
 /// What discovery found for one template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Discovered {
@@ -146,7 +149,7 @@ where
     S: FingerprintStore + Sync,
 {
     let started = Instant::now();
-    let Sources { versions, templates, known } = sources;
+    let Sources { versions, known, .. } = sources;
     let products = versions.launchable().await.map_err(Verdict::from)?;
     let listed: Vec<_> = stream::iter(&products)
         .map(|product| async move { (product, versions.list(&product.id).await) })
@@ -168,32 +171,7 @@ where
 
     let artifacts: Vec<ArtifactId> = candidates.iter().map(|candidate| candidate.artifact.clone()).collect();
     let from_store = known.recall(&artifacts).await;
-    let unknown = candidates.iter().filter(|candidate| {
-        known.fingerprint(&candidate.artifact).is_none() && !known.is_unreadable(&candidate.artifact)
-    });
-    let read: Vec<_> = stream::iter(unknown)
-        .map(|candidate| async move { (candidate, read_fingerprint(*versions, *templates, candidate).await) })
-        .buffer_unordered(PARALLEL_READS)
-        .collect()
-        .await;
-    let fetched = read.len();
-    let mut learnt = Vec::with_capacity(read.len());
-    for (candidate, fingerprint) in read {
-        match fingerprint {
-            Ok(fingerprint) => learnt.push((candidate.artifact.clone(), fingerprint)),
-            Err(verdict) if verdict.retryable => return Err(verdict),
-            Err(verdict) => {
-                tracing::warn!(
-                    product = %candidate.product,
-                    artifact = %candidate.artifact,
-                    reason = %verdict.message,
-                    "artifact left out of the discovery index"
-                );
-                known.mark_unreadable(&candidate.artifact);
-            }
-        }
-    }
-    known.learn(learnt).await;
+    let fetched = learn_unknown(&candidates, sources).await?;
 
     let mut by_fingerprint: HashMap<Fingerprint, Vec<Candidate>> = HashMap::new();
     let mut unreadable = 0;
@@ -214,6 +192,54 @@ where
         "discovery index built"
     );
     Ok(Index { built: Instant::now(), products: products.len(), by_fingerprint })
+}
+
+/// Reads the fingerprint of every candidate neither known nor unreadable, and learns them a batch at a time: a build
+/// cut short by the invocation's deadline keeps what it read, so the retry carries on where it stopped. Answers how
+/// many were read; `Err` on a read that failed for now.
+async fn learn_unknown<V, T, S>(candidates: &[Candidate], sources: &Sources<'_, V, T, S>) -> Result<usize, Verdict>
+where
+    V: ProductVersions + Sync,
+    T: TemplateFetcher + Sync,
+    S: FingerprintStore + Sync,
+{
+    let Sources { versions, templates, known } = sources;
+    let unknown = candidates.iter().filter(|candidate| {
+        known.fingerprint(&candidate.artifact).is_none() && !known.is_unreadable(&candidate.artifact)
+    });
+    let mut batches = std::pin::pin!(
+        stream::iter(unknown)
+            .map(|candidate| async move { (candidate, read_fingerprint(*versions, *templates, candidate).await) })
+            .buffer_unordered(PARALLEL_READS)
+            .chunks(LEARN_BATCH)
+    );
+    let mut fetched = 0;
+    let mut transient = None;
+    while let Some(batch) = batches.next().await {
+        fetched += batch.len();
+        let mut learnt = Vec::with_capacity(batch.len());
+        for (candidate, fingerprint) in batch {
+            match fingerprint {
+                Ok(fingerprint) => learnt.push((candidate.artifact.clone(), fingerprint)),
+                Err(verdict) if verdict.retryable => transient = Some(verdict),
+                Err(verdict) => {
+                    tracing::warn!(
+                        product = %candidate.product,
+                        artifact = %candidate.artifact,
+                        reason = %verdict.message,
+                        "artifact left out of the discovery index"
+                    );
+                    known.mark_unreadable(&candidate.artifact);
+                }
+            }
+        }
+        known.learn(learnt).await;
+        if let Some(verdict) = transient {
+            return Err(verdict);
+        }
+    }
+
+    Ok(fetched)
 }
 
 /// One artifact's fingerprint, read from Service Catalog and its template URL.

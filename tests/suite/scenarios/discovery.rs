@@ -166,10 +166,20 @@ async fn an_artifact_template_that_cannot_be_read_for_now_makes_discovery_retrya
         Err(FetchError::failed("503", true)),
     );
 
-    let outcome = decide(&world, ARN).await;
+    let handler = world.handler();
 
+    let answer = handler.handle(invocation(json!({"stackArn": ARN}), 300)).await.unwrap();
+
+    let outcome = &outcomes(&answer)[0];
     assert_eq!((outcome["reason"].as_str(), outcome["retryable"].as_bool()), (Some("AWS_ERROR"), Some(true)));
     assert!(world.orders().is_empty(), "no decision on part of the catalog");
+    // AND the retry reads only what it could not read before: what was read is kept
+    let url = "https://templates.example/prod-throttled0001/pa-throttled0001.json?X-Amz-Signature=abc";
+    world.templates.urls.lock().unwrap().insert(url.into(), Ok(OTHER_TEMPLATE.into()));
+    let reads = world.count("GET ");
+    let answer = handler.handle(invocation(json!({"stackArn": ARN}), 300)).await.unwrap();
+    assert_eq!(outcomes(&answer)[0]["outcome"], "IMPORTED", "{answer}");
+    assert_eq!(world.count("GET "), reads + 1);
 }
 
 #[tokio::test(start_paused = true)]
