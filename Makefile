@@ -59,7 +59,7 @@ clean: ## remove build output and the virtualenv
 	rm -rf .aws-sam $(VENV) e2e/__pycache__
 	cargo clean
 
-.PHONY: fuzz bench bench-sweep bench-hub
+.PHONY: fuzz bench bench-sweep bench-hub bench-discovery
 
 fuzz: ## long property runs (CASES=20000 by default): template parsing and comparison, and the function's input parsing
 	PROPTEST_CASES=$(or $(CASES),20000) cargo test -j $(JOBS) --release -p cfn-template --test properties
@@ -75,3 +75,6 @@ bench-sweep: tools bootstrap emulator ## the sweep on local AWS: 2,000 stacks, q
 
 bench-hub: tools bootstrap emulator ## the organization hub on local AWS: AssumeRole per account, two accounts' imports in parallel (target/bench-hub.json)
 	$(TOOLS_PATH) $(BIN)/python e2e/bench_hub.py
+
+bench-discovery: tools bootstrap emulator ## discovery on local AWS: 200 products x 5 artifacts, cold, warm and restarted index, calls per operation (target/bench-discovery.json)
+	$(TOOLS_PATH) $(BIN)/python e2e/bench_discovery.py --products 200 --artifacts 5

@@ -47,6 +47,7 @@ import uuid
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from bench_report import conclude, save, say
 from esm import EventSourceMapping
 from estate import HANDLE_TEMPLATE_JSON, create_estate, numbered
 from localaws import ACCOUNT, FUNCTION_NAME, MEMBER_ROLE_NAME, REGION, ROOT, LocalAws, start
@@ -59,10 +60,6 @@ REGIONS = (REGION, "eu-west-1")
 FUNCTION_TIMEOUT_S = 120.0
 RENEW_BEFORE_S = 300  # the function's margin (src/aws/members.rs RENEW_BEFORE)
 SESSION_S = 3600  # the session the function asks for
-
-
-def say(text: str) -> None:
-    print(text, flush=True)
 
 
 def invoke_url(url: str, payload, timeout: float = FUNCTION_TIMEOUT_S + 30) -> tuple[bool, object]:
@@ -460,20 +457,9 @@ def main(argv: list[str] | None = None) -> int:
             problems.append(f"the benchmark broke: {type(error).__name__}: {error}")
             raise
         finally:
-            report["problems"] = problems
-            report["total_s"] = round(time.monotonic() - began, 1)
-            report["logs"] = str(logs.relative_to(ROOT))
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            args.out.write_text(json.dumps(report, indent=2, default=str) + "\n")
+            save(report, problems, began, logs, args.out)
 
-    say("\n" + table(report))
-    shown = args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out
-    say(f"\ntotal {report['total_s']:.0f} s; figures in {shown}")
-    if problems:
-        say("\nproblems:")
-        for problem in problems:
-            say(f"  - {problem}")
-    return 1 if problems else 0
+    return conclude(report, problems, args.out, table(report))
 
 
 if __name__ == "__main__":

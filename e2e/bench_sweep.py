@@ -11,9 +11,9 @@ the end-to-end suite runs them. Not part of the pytest suite (it must not run in
    (not counted in N). A fresh function process (IMPORT_QUEUE_URL = a FIFO queue, OUTCOME_TOPIC_ARN = an SNS topic
    with an SQS subscriber, timeout 300 s) answers one `{"sweep":{"dryRun":true,"stackName":"*<prefix>*"}}`.
    Reported: the invocation's wall time, the summary's counts (checked against the estate), every AWS request the
-   function made by service and operation — counted by a forwarding HTTP proxy between the function and moto/the
-   emulator (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_SERVICE_CATALOG` point at it) — and per stack, and the function
-   process's peak resident memory (VmHWM in /proc/<pid>/status) read right after the answer.
+   function made by service and operation — counted by a forwarding HTTP proxy (e2e/forward_proxy.py) between the
+   function and moto/the emulator (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_SERVICE_CATALOG` point at it) — and per
+   stack, and the function process's peak resident memory (VmHWM in /proc/<pid>/status) read right after the answer.
 2. The queued dry-run items drained through esm.EventSourceMapping (one poller: the harness runs one execution
    environment). The first 10 batches go through the sweep's function process and the proxy, one by one, to count
    AWS requests and artifact template GETs per item; the rest, timed, through a fresh process without the proxy
@@ -46,21 +46,19 @@ URL is fetched as given), which counts them.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
-import re
 import sys
 import threading
 import time
 import uuid
-from collections import Counter, defaultdict
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections import Counter
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
+from bench_report import conclude, save, say
 from esm import EventSourceMapping
 from estate import HANDLE_TEMPLATE_JSON, build_estate, patched_moto_server
+from forward_proxy import Proxies, calls
 from localaws import ACCOUNT, REGION, ROOT, LocalAws, free_port, listening, start, wait_until
 from world import TemplateServer, World
 
@@ -120,189 +118,7 @@ class BenchAws(LocalAws):
         self._start_catalog()
 
 
-# ---- a counting forward proxy -----------------------------------------------------------------------------------
-HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
-              "content-length", "expect"}
-CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/")
-
-
-def operation_of(method: str, path: str, headers, body: bytes) -> str:
-    """`<service>:<Operation>`: the service from the SigV4 credential scope, the operation from `X-Amz-Target`
-    (JSON protocols), the `Action` form or query parameter (query protocols), or a Smithy RPC v2 path."""
-    match = CREDENTIAL_SCOPE.search(headers.get("Authorization", ""))
-    service = match.group(1) if match else "?"
-    target = headers.get("X-Amz-Target")
-    if target:
-        return f"{service}:{target.rsplit('.', 1)[-1]}"
-    if "x-www-form-urlencoded" in headers.get("Content-Type", ""):
-        action = parse_qs(body.decode("utf-8", "replace")).get("Action")
-        if action:
-            return f"{service}:{action[0]}"
-    split = urlsplit(path)
-    action = parse_qs(split.query).get("Action")
-    if action:
-        return f"{service}:{action[0]}"
-    parts = split.path.strip("/").split("/")
-    if len(parts) >= 4 and parts[0] == "service" and parts[2] == "operation":
-        return f"{service}:{parts[3]}"
-    return f"{service}:{method} {split.path}"
-
-
-class CountingProxy:
-    """Forwards every request it gets (method, path, headers, body) to `upstream` and counts it by operation; the
-    answer goes back as it came (status, headers, body). Listens on 127.0.0.1, one thread per connection,
-    keep-alive on both sides."""
-
-    def __init__(self, upstream: str):
-        split = urlsplit(upstream)
-        self.upstream_host, self.upstream_port = split.hostname, split.port or 80
-        self.counts: Counter[str] = Counter()
-        self.seconds: defaultdict[str, float] = defaultdict(float)
-        self.errors: Counter[str] = Counter()
-        self._lock = threading.Lock()
-        self._local = threading.local()
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Headers and body go out in two writes: without TCP_NODELAY, Nagle's algorithm and the client's delayed
-            # ACK hold the body back ~40 ms on every answer.
-            disable_nagle_algorithm = True
-
-            def log_message(self, *_args) -> None:
-                pass
-
-            def _read_body(self) -> bytes:
-                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                    chunks = []
-                    while True:
-                        size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                        if size == 0:
-                            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                                pass
-                            return b"".join(chunks)
-                        chunks.append(self.rfile.read(size))
-                        self.rfile.readline()
-                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
-            def _forward(self) -> None:
-                body = self._read_body()
-                operation = operation_of(self.command, self.path, self.headers, body)
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
-                headers["Host"] = f"{proxy.upstream_host}:{proxy.upstream_port}"
-                if body or self.command in ("POST", "PUT", "PATCH"):
-                    headers["Content-Length"] = str(len(body))
-                started = time.monotonic()
-                status, reason, answer_headers, data = proxy.forward(self.command, self.path, headers, body)
-                with proxy._lock:
-                    proxy.counts[operation] += 1
-                    proxy.seconds[operation] += time.monotonic() - started
-                    if status >= 400:
-                        proxy.errors[f"{operation} {status}"] += 1
-                self.send_response(status, reason)
-                for name, value in answer_headers:
-                    if name.lower() not in HOP_BY_HOP and name.lower() not in ("server", "date"):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _forward
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="counting-proxy", daemon=True)
-        self._thread.start()
-
-    def forward(self, method: str, path: str, headers: dict, body: bytes):
-        """One request upstream on this thread's keep-alive connection; once more on a fresh connection when the
-        kept one was closed by the other side before it answered."""
-        for attempt in (1, 2):
-            connection = getattr(self._local, "connection", None)
-            if connection is None:
-                connection = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=300)
-                self._local.connection = connection
-            try:
-                connection.request(method, path, body=body, headers=headers)
-                response = connection.getresponse()
-                data = response.read()
-                if response.will_close:
-                    connection.close()
-                    self._local.connection = None
-                return response.status, response.reason, response.getheaders(), data
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-                connection.close()
-                self._local.connection = None
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
-
-    def snapshot(self) -> dict[str, int]:
-        with self._lock:
-            return dict(self.counts)
-
-    def reset(self) -> None:
-        with self._lock:
-            self.counts.clear()
-            self.seconds.clear()
-            self.errors.clear()
-
-    def take(self) -> dict:
-        """The counts, time spent upstream (s) and error answers since the last reset, then resets."""
-        with self._lock:
-            taken = {
-                "calls": dict(sorted(self.counts.items())),
-                "upstream_s": {k: round(v, 3) for k, v in sorted(self.seconds.items())},
-                "errors": dict(self.errors),
-            }
-        self.reset()
-        return taken
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-class Proxies:
-    """One counting proxy in front of moto (every service but Service Catalog) and one in front of the emulator."""
-
-    def __init__(self, aws: LocalAws, enabled: bool = True):
-        """`enabled` False (`--direct`): the function talks to moto and the emulator itself, and nothing is counted."""
-        self.enabled = enabled
-        self.moto = CountingProxy(aws.moto_url) if enabled else None
-        self.catalog = CountingProxy(aws.catalog_url) if enabled else None
-
-    @property
-    def env(self) -> dict[str, str]:
-        if not self.enabled:
-            return {}
-        return {"AWS_ENDPOINT_URL": self.moto.url, "AWS_ENDPOINT_URL_SERVICE_CATALOG": self.catalog.url}
-
-    def reset(self) -> None:
-        if self.enabled:
-            self.moto.reset()
-            self.catalog.reset()
-
-    def take(self) -> dict:
-        if not self.enabled:
-            return {"calls": {}, "upstream_s": {}, "errors": {}}
-        moto, catalog = self.moto.take(), self.catalog.take()
-        return {key: {**moto[key], **catalog[key]} for key in ("calls", "upstream_s", "errors")}
-
-    def close(self) -> None:
-        if self.enabled:
-            self.moto.close()
-            self.catalog.close()
-
-
 # ---- helpers ----------------------------------------------------------------------------------------------------
-def say(text: str) -> None:
-    print(text, flush=True)
-
-
 def proc_status_kb(pid: int | None, field: str) -> int | None:
     if pid is None:
         return None
@@ -317,10 +133,6 @@ def proc_status_kb(pid: int | None, field: str) -> int | None:
 
 def mb(kb: int | None) -> float | None:
     return None if kb is None else round(kb / 1024, 1)
-
-
-def calls(counts: dict[str, int], *operations: str) -> int:
-    return sum(count for key, count in counts.items() if key.split(":", 1)[1] in operations)
 
 
 def sns_outcomes(world: World, queue_url: str, expected: int, timeout: float = 60.0) -> list[dict]:
@@ -930,20 +742,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         finally:
             proxies.close()
-            report["problems"] = problems
-            report["total_s"] = round(time.monotonic() - began, 1)
-            report["logs"] = str(logs.relative_to(ROOT))
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            args.out.write_text(json.dumps(report, indent=2, default=str) + "\n")
+            save(report, problems, began, logs, args.out)
 
-    say("\n" + table(report))
-    shown = args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out
-    say(f"\ntotal {report['total_s']:.0f} s; figures in {shown}")
-    if problems:
-        say("\nproblems:")
-        for problem in problems:
-            say(f"  - {problem}")
-    return 1 if problems else 0
+    return conclude(report, problems, args.out, table(report))
 
 
 if __name__ == "__main__":

@@ -17,21 +17,41 @@ the stack in the member's own catalog; the outcome, with the member's account an
 topic and EventBridge bus. STS calls go through a counting gate (e2e/sts_gate.py) to show the role is assumed once,
 not once per event.
 
+Act 4: discovery and new versions (docs/CONTRACT.md §9). A product `ledger-queue` whose one artifact holds the
+ledger's queue template, and two stacks: `ledger-api`, of that template with no routing tag and no rule, and
+`ledger-worker`, tagged for the product but drifted from it by one extra resource (an SNS topic). The function, now
+with DISCOVERY=on, NEW_VERSION_ON_MISMATCH=on and ARTIFACT_INDEX_TABLE (a DynamoDB table in moto), finds ledger-api's
+product by its template's fingerprint among every product of the account and region and imports it; for
+ledger-worker it creates a new version of the product from the stack (CreateProvisioningArtifact with
+ImportFromPhysicalId), waits until it is AVAILABLE and imports the stack into it. Shows both outcomes, the discovery
+index the function built (its log line) and kept (the table), and the product's artifacts before and after.
+
 Exits non-zero if any act did not work.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
-from pathlib import Path
 
 from esm import EventSourceMapping
 from estate import HANDLE_TEMPLATE_JSON, build_estate
 from localaws import ACCOUNT, MEMBER_ROLE_NAME, REGION, ROOT, LocalAws
 from sts_gate import StsGate
-from world import EVENT_SOURCE, QUEUE_TEMPLATE_JSON, QUEUE_TEMPLATE_YAML, TOPIC_TEMPLATE_YAML, World
+from world import (
+    EVENT_SOURCE,
+    INDEX_FIELDS,
+    LEDGER_DRIFTED_TEMPLATE_YAML,
+    LEDGER_TEMPLATE_JSON,
+    LEDGER_TEMPLATE_YAML,
+    QUEUE_TEMPLATE_JSON,
+    QUEUE_TEMPLATE_YAML,
+    TOPIC_TEMPLATE_YAML,
+    World,
+    discovery_index_builds,
+)
 
 BOLD, GREEN, RED, DIM, RESET = ("\033[1m", "\033[32m", "\033[31m", "\033[2m", "\033[0m") if sys.stdout.isatty() else ("",) * 5
 
@@ -95,7 +115,7 @@ def sweep_act(aws: LocalAws, world: World, topic: str, bus: str, sns_queue: str,
         detail(f"{pp.get('Name')} {pp.get('Status')}")
 
     step("checks")
-    dry, real = summaries[True], summaries[False]
+    dry = summaries[True]
     expect(dry.get("stacks") == 11 and dry.get("queued") == 4, "the dry run saw 11 importable stacks and queued the 4 routed ones")
     expect(dry.get("byReason") == {"NO_ROUTE": 3, "OPTED_OUT": 1, "NESTED_STACK": 1, "STACKSET_INSTANCE": 1,
                                    "ALREADY_PROVISIONED": 1}, "the dry run skipped the 7 others, each for its reason")
@@ -197,6 +217,78 @@ def hub_act(aws: LocalAws, world: World, topic: str, bus: str, sns_queue: str, e
     expect(assumed == {HUB_MEMBER: 1}, "the member role was assumed once for both events")
 
 
+def discovery_act(aws: LocalAws, world: World, topic: str, bus: str, sns_queue: str, events_queue: str,
+                  expect) -> None:
+    print()
+    step(f"{BOLD}act 4: discovery and new versions{RESET}")
+    step("a product whose only artifact holds the ledger's queue template (JSON, in S3)")
+    product, v1 = world.product("ledger-queue", LEDGER_TEMPLATE_JSON)
+    detail(f"ledger-queue {product}, artifact v1 {v1}")
+    step("two stacks created outside the catalog")
+    found = world.stack("ledger-api", LEDGER_TEMPLATE_YAML, {"team": "ledger"})
+    detail("ledger-api     the product's template (YAML); no routing tag, no rule routes it")
+    drifted = world.stack("ledger-worker", LEDGER_DRIFTED_TEMPLATE_YAML,
+                          {"sc-import:product-id": product, "team": "ledger"})
+    detail(f"ledger-worker  the product's template plus an SNS topic (drifted); tagged sc-import:product-id={product}")
+
+    table = world.artifact_index_table()
+    step(f"the function with DISCOVERY=on, NEW_VERSION_ON_MISMATCH=on, ARTIFACT_INDEX_TABLE={table} (DynamoDB)")
+    answers: dict[str, dict] = {}
+    try:
+        aws.start_function({"OUTCOME_TOPIC_ARN": topic, "OUTCOME_EVENT_BUS": bus, "OUTCOME_EVENT_SOURCE": EVENT_SOURCE,
+                            "DISCOVERY": "on", "NEW_VERSION_ON_MISMATCH": "on", "ARTIFACT_INDEX_TABLE": table})
+        for name, arn in (("ledger-api", found), ("ledger-worker", drifted)):
+            step(f"EventBridge delivers CREATE_COMPLETE for {name}; waiting for the function's answer")
+            started = time.monotonic()
+            ok, answer = aws.invoke(world.status_event(arn))
+            outcome = (answer.get("outcomes") or [{}])[0] if isinstance(answer, dict) else {}
+            answers[name] = outcome
+            detail(f"{outcome.get('outcome')}/{outcome.get('reason')} in {time.monotonic() - started:.1f} s: "
+                   f"{outcome.get('message')}")
+            detail(f"{DIM}target {json.dumps(outcome.get('target'))}{RESET}")
+            if not ok:
+                detail(f"{RED}the invocation returned an error: {answer}{RESET}")
+        builds = discovery_index_builds(aws.function_log())
+    finally:
+        aws.stop_function()
+    world.drain(sns_queue, 100, timeout=1)
+    world.drain(events_queue, 100, timeout=1)
+
+    step("the discovery index: built once from every product of the account and region, kept in DynamoDB")
+    for build in builds:
+        detail(" ".join(f"{key}={build[key]}" for key in ("account", "region", *INDEX_FIELDS, "ms") if key in build))
+    kept = world.index_items(table)
+    detail(f"{len(kept)} artifact fingerprints in {table}")
+    step("ledger-queue's artifacts now")
+    artifacts = world.artifacts(product)
+    for artifact in artifacts:
+        detail(f"{artifact['Id']} {artifact['Name']:22} {artifact.get('Description', '')}")
+    step("what the catalog lists for the two stacks")
+    holders = {name: world.holders_of(arn) for name, arn in (("ledger-api", found), ("ledger-worker", drifted))}
+    for name, held in holders.items():
+        for pp in held:
+            detail(f"{name:14} {pp.get('Id')} {pp.get('Status')} product {pp.get('ProductId')} "
+                   f"artifact {pp.get('ProvisioningArtifactId')}")
+
+    step("checks")
+    discovered, versioned = answers.get("ledger-api", {}), answers.get("ledger-worker", {})
+    target = discovered.get("target", {})
+    expect(discovered.get("outcome") == "IMPORTED" and "discovered" in discovered.get("message", "")
+           and (target.get("productId"), target.get("provisioningArtifactId")) == (product, v1),
+           "ledger-api (no tag, no rule) was discovered and IMPORTED into ledger-queue's v1")
+    created = versioned.get("target", {}).get("provisioningArtifactId")
+    expect(versioned.get("outcome") == "IMPORTED" and versioned.get("target", {}).get("versionCreated") is True
+           and created not in (None, v1), "ledger-worker (drifted) got a new version and was IMPORTED into it")
+    expect([a["Id"] for a in artifacts] == [v1, created] and re.fullmatch(r"imported-[0-9a-f]{12}",
+                                                                           artifacts[-1]["Name"]) is not None,
+           "ledger-queue lists v1 and exactly one new version, imported-<fingerprint>")
+    expect(bool(builds) and v1 in {item.get("artifactId") for item in kept},
+           "the function logged its discovery index and kept ledger-queue's fingerprint in the table")
+    expect([pp.get("ProvisioningArtifactId") for pp in holders["ledger-api"]] == [v1]
+           and [pp.get("ProvisioningArtifactId") for pp in holders["ledger-worker"]] == [created],
+           "the catalog lists each stack's provisioned product, on its artifact")
+
+
 def main() -> int:
     failures: list[str] = []
 
@@ -267,6 +359,7 @@ def main() -> int:
 
         sweep_act(aws, world, topic, bus, sns_queue, expect)
         hub_act(aws, world, topic, bus, sns_queue, events_queue, expect)
+        discovery_act(aws, world, topic, bus, sns_queue, events_queue, expect)
 
     step("local AWS stopped")
     if failures:

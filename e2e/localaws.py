@@ -306,6 +306,15 @@ class LocalAws:
         with self._function_lock:
             self._function = start("bootstrap", [str(self.function_binary)], self.logs, env=self._function_env)
 
+    def function_log(self) -> str:
+        """What the function has logged since the last `start_function` (which starts the file afresh): every process
+        of it, the ones started again after a timed-out invocation included, since they append to the same file.
+        tracing's plain format (`NO_COLOR`), one event per line."""
+        try:
+            return (self.logs / "bootstrap.log").read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
     @property
     def function_pid(self) -> int | None:
         """The PID of the running bootstrap process, None when none runs."""

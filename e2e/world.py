@@ -1,12 +1,15 @@
-"""What the demo and the end-to-end tests set up in the local AWS: templates, a product, stacks, and the topic, bus and
-queues that receive the function's outcomes — and how to read the outcomes back."""
+"""What the demo and the end-to-end tests set up in the local AWS: templates, products and their versions, stacks, the
+DynamoDB table of artifact fingerprints, and the topic, bus and queues that receive the function's outcomes — and how
+to read the outcomes, and the function's discovery index lines, back."""
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import uuid
+from functools import cached_property
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from esm import queue_depth
@@ -43,7 +46,72 @@ Resources:
     Type: AWS::SNS::Topic
 """
 
+# Discovery and new versions (docs/CONTRACT.md §9), for the demo: a product's template, and a stack that drifted from it
+# by one extra resource.
+LEDGER_TEMPLATE_YAML = """AWSTemplateFormatVersion: 2010-09-09
+Description: the ledger's queue
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: !Sub '${AWS::StackName}-ledger'
+"""
+
+LEDGER_TEMPLATE_JSON = json.dumps(
+    {
+        "Resources": {
+            "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Fn::Sub": "${AWS::StackName}-ledger"}}}
+        },
+        "Description": "the ledger's queue",
+        "AWSTemplateFormatVersion": "2010-09-09",
+    },
+    indent=2,
+)
+
+LEDGER_DRIFTED_TEMPLATE_YAML = LEDGER_TEMPLATE_YAML + """  Audit:
+    Type: AWS::SNS::Topic
+"""
+
 EVENT_SOURCE = "sc-stack-importer.local"
+
+# The line the function logs each time it builds or refreshes a scope's discovery index (docs/CONTRACT.md §9).
+INDEX_BUILT = "discovery index built"
+INDEX_FIELDS = ("products", "artifacts", "from_store", "fetched", "unreadable")
+
+
+def handle_template(label: str, handles: int = 1, transform: str | None = None) -> tuple[str, str]:
+    """A template of `handles` WaitConditionHandles (`Handle0`, `Handle1`, …: moto creates nothing for them, so a
+    stack of it is CREATE_COMPLETE at once) whose Description is `label`, as (YAML, JSON): the stack gets the YAML,
+    an artifact the JSON, one template in two forms, as in the wild. A distinct label gives a distinct template, so
+    discovery tests can tell their own products from every other product in the shared catalog; one more handle is
+    one extra resource (a drifted stack). `transform` adds a `Transform` section (YAML only: for stacks)."""
+    assert re.fullmatch(r"[A-Za-z0-9 ._/-]+", label), "a label that needs no quoting in either form"
+    resources = {f"Handle{n}": {"Type": "AWS::CloudFormation::WaitConditionHandle"} for n in range(handles)}
+    yaml = "AWSTemplateFormatVersion: 2010-09-09\n" + f"Description: {label}\n"
+    if transform:
+        yaml += f"Transform: {transform}\n"
+    yaml += "Resources:\n" + "".join(f"  {name}:\n    Type: AWS::CloudFormation::WaitConditionHandle\n"
+                                     for name in resources)
+    body = json.dumps({"Resources": resources, "Description": label, "AWSTemplateFormatVersion": "2010-09-09"})
+    return yaml, body
+
+
+def discovery_index_builds(log: str) -> list[dict]:
+    """Every `discovery index built` line of the function's log (`LocalAws.function_log`), in order, as its fields:
+    `account` and `region` (strings; the fields of the span the line is logged in) and the counts of INDEX_FIELDS and
+    `ms` (ints). tracing writes span fields before the message (`invoke{requestId=…}:build{account=… region=…}:`) and
+    the event's after it, each as `key=value` or, for some strings, `key="value"`."""
+    builds = []
+    for line in log.splitlines():
+        if INDEX_BUILT not in line:
+            continue
+        fields = {key: quoted if quoted else bare for key, quoted, bare in
+                  re.findall(r'(\w+)=(?:"([^"]*)"|([^\s{}"]+))', line)}
+        for key in (*INDEX_FIELDS, "ms"):
+            if key in fields and fields[key].isdigit():
+                fields[key] = int(fields[key])
+        builds.append(fields)
+    return builds
 
 
 class World:
@@ -66,6 +134,7 @@ class World:
         self.sqs = client("sqs")
         self.events = client("events")
         self.catalog = client("servicecatalog")
+        self._client = client
         self.bucket = f"templates-{uuid.uuid4().hex[:8]}"
         if region == "us-east-1":
             self.s3.create_bucket(Bucket=self.bucket)
@@ -104,6 +173,31 @@ class World:
             IdempotencyToken=uuid.uuid4().hex,
         )
         return answer["ProductViewDetail"]["ProductViewSummary"]["ProductId"], answer["ProvisioningArtifactDetail"]["Id"]
+
+    def product_versions(self, name: str, urls: list[str]) -> tuple[str, list[str]]:
+        """A product whose artifacts `v1`, `v2`, … are read from `urls`, created in that order (the last is the
+        newest); returns (product id, artifact ids in the same order)."""
+        product, first = self.product_from_url(name, urls[0])
+        return product, [first] + [self.artifact_from_url(product, f"v{n}", url) for n, url in enumerate(urls[1:], 2)]
+
+    def artifact_from_url(self, product: str, name: str, url: str) -> str:
+        """Adds an artifact whose template is read from `url` to the product; returns its id."""
+        answer = self.catalog.create_provisioning_artifact(
+            ProductId=product,
+            Parameters={"Name": name, "Info": {"LoadTemplateFromURL": url}, "Type": "CLOUD_FORMATION_TEMPLATE"},
+            IdempotencyToken=uuid.uuid4().hex,
+        )
+        return answer["ProvisioningArtifactDetail"]["Id"]
+
+    def artifacts(self, product: str) -> list[dict]:
+        """The product's artifacts (ListProvisioningArtifacts: `Id`, `Name`, `Description`, `Active` …), oldest
+        first."""
+        return self.catalog.list_provisioning_artifacts(ProductId=product)["ProvisioningArtifactDetails"]
+
+    def describe_artifact(self, product: str, artifact: str) -> dict:
+        """DescribeProvisioningArtifact's answer: `ProvisioningArtifactDetail`, `Info` (`TemplateUrl`) and
+        `Status` (CREATING, AVAILABLE or FAILED)."""
+        return self.catalog.describe_provisioning_artifact(ProductId=product, ProvisioningArtifactId=artifact)
 
     def provisioned_products(self) -> list[dict]:
         answer = self.catalog.search_provisioned_products(AccessLevelFilter={"Key": "Account", "Value": "self"})
@@ -172,6 +266,34 @@ class World:
         the stack's ARN (`arn:aws:cloudformation:<region>:<account>:stack/…`)."""
         _, _, _, region, account, _ = stack_arn.split(":", 5)
         return World.status_event(stack_arn, status, account=account, region=region)
+
+    # ---- the artifact-fingerprint store (docs/CONTRACT.md §9, ARTIFACT_INDEX_TABLE) ----------------------------------
+    @cached_property
+    def dynamodb(self):
+        return self._client("dynamodb")
+
+    def artifact_index_table(self) -> str:
+        """A fresh DynamoDB table as the function's ARTIFACT_INDEX_TABLE wants it (hash key `artifactId`, a
+        string; on demand); returns its name."""
+        name = f"artifact-index-{uuid.uuid4().hex[:8]}"
+        self.dynamodb.create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": "artifactId", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "artifactId", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        self.dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 50})
+        return name
+
+    def index_items(self, table: str) -> list[dict]:
+        """Every item of the table (every page of a Scan), as plain strings: `{"artifactId": …, "fingerprint": …}`."""
+        items, start = [], None
+        while True:
+            answer = self.dynamodb.scan(TableName=table, **({"ExclusiveStartKey": start} if start else {}))
+            items += [{key: value.get("S", value) for key, value in item.items()} for item in answer["Items"]]
+            start = answer.get("LastEvaluatedKey")
+            if not start:
+                return items
 
     # ---- outcome destinations --------------------------------------------------------------------------------------
     def queue(self, name: str) -> tuple[str, str]:

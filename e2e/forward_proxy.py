@@ -1,0 +1,199 @@
+"""A counting forward proxy for the benchmarks: put between the function and moto / the Service Catalog emulator
+(`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_SERVICE_CATALOG` point at it), it forwards every request as it came and counts
+it by `<service>:<Operation>`, so a benchmark can say how many AWS calls of each kind the function made. Used by
+bench_sweep.py and bench_discovery.py."""
+
+from __future__ import annotations
+
+import http.client
+import re
+import threading
+import time
+from collections import Counter, defaultdict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from localaws import LocalAws
+
+
+# ---- a counting forward proxy -----------------------------------------------------------------------------------
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
+              "content-length", "expect"}
+CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/")
+
+
+def operation_of(method: str, path: str, headers, body: bytes) -> str:
+    """`<service>:<Operation>`: the service from the SigV4 credential scope, the operation from `X-Amz-Target`
+    (JSON protocols), the `Action` form or query parameter (query protocols), or a Smithy RPC v2 path."""
+    match = CREDENTIAL_SCOPE.search(headers.get("Authorization", ""))
+    service = match.group(1) if match else "?"
+    target = headers.get("X-Amz-Target")
+    if target:
+        return f"{service}:{target.rsplit('.', 1)[-1]}"
+    if "x-www-form-urlencoded" in headers.get("Content-Type", ""):
+        action = parse_qs(body.decode("utf-8", "replace")).get("Action")
+        if action:
+            return f"{service}:{action[0]}"
+    split = urlsplit(path)
+    action = parse_qs(split.query).get("Action")
+    if action:
+        return f"{service}:{action[0]}"
+    parts = split.path.strip("/").split("/")
+    if len(parts) >= 4 and parts[0] == "service" and parts[2] == "operation":
+        return f"{service}:{parts[3]}"
+    return f"{service}:{method} {split.path}"
+
+
+class CountingProxy:
+    """Forwards every request it gets (method, path, headers, body) to `upstream` and counts it by operation; the
+    answer goes back as it came (status, headers, body). Listens on 127.0.0.1, one thread per connection,
+    keep-alive on both sides."""
+
+    def __init__(self, upstream: str):
+        split = urlsplit(upstream)
+        self.upstream_host, self.upstream_port = split.hostname, split.port or 80
+        self.counts: Counter[str] = Counter()
+        self.seconds: defaultdict[str, float] = defaultdict(float)
+        self.errors: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes: without TCP_NODELAY, Nagle's algorithm and the client's delayed
+            # ACK hold the body back ~40 ms on every answer.
+            disable_nagle_algorithm = True
+
+            def log_message(self, *_args) -> None:
+                pass
+
+            def _read_body(self) -> bytes:
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    chunks = []
+                    while True:
+                        size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                        if size == 0:
+                            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                                pass
+                            return b"".join(chunks)
+                        chunks.append(self.rfile.read(size))
+                        self.rfile.readline()
+                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+            def _forward(self) -> None:
+                body = self._read_body()
+                operation = operation_of(self.command, self.path, self.headers, body)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+                headers["Host"] = f"{proxy.upstream_host}:{proxy.upstream_port}"
+                if body or self.command in ("POST", "PUT", "PATCH"):
+                    headers["Content-Length"] = str(len(body))
+                started = time.monotonic()
+                status, reason, answer_headers, data = proxy.forward(self.command, self.path, headers, body)
+                with proxy._lock:
+                    proxy.counts[operation] += 1
+                    proxy.seconds[operation] += time.monotonic() - started
+                    if status >= 400:
+                        proxy.errors[f"{operation} {status}"] += 1
+                self.send_response(status, reason)
+                for name, value in answer_headers:
+                    if name.lower() not in HOP_BY_HOP and name.lower() not in ("server", "date"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _forward
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="counting-proxy", daemon=True)
+        self._thread.start()
+
+    def forward(self, method: str, path: str, headers: dict, body: bytes):
+        """One request upstream on this thread's keep-alive connection; once more on a fresh connection when the
+        kept one was closed by the other side before it answered."""
+        for attempt in (1, 2):
+            connection = getattr(self._local, "connection", None)
+            if connection is None:
+                connection = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=300)
+                self._local.connection = connection
+            try:
+                connection.request(method, path, body=body, headers=headers)
+                response = connection.getresponse()
+                data = response.read()
+                if response.will_close:
+                    connection.close()
+                    self._local.connection = None
+                return response.status, response.reason, response.getheaders(), data
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                connection.close()
+                self._local.connection = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self.counts)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.counts.clear()
+            self.seconds.clear()
+            self.errors.clear()
+
+    def take(self) -> dict:
+        """The counts, time spent upstream (s) and error answers since the last reset, then resets."""
+        with self._lock:
+            taken = {
+                "calls": dict(sorted(self.counts.items())),
+                "upstream_s": {k: round(v, 3) for k, v in sorted(self.seconds.items())},
+                "errors": dict(self.errors),
+            }
+        self.reset()
+        return taken
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class Proxies:
+    """One counting proxy in front of moto (every service but Service Catalog) and one in front of the emulator."""
+
+    def __init__(self, aws: LocalAws, enabled: bool = True):
+        """`enabled` False (`--direct`): the function talks to moto and the emulator itself, and nothing is counted."""
+        self.enabled = enabled
+        self.moto = CountingProxy(aws.moto_url) if enabled else None
+        self.catalog = CountingProxy(aws.catalog_url) if enabled else None
+
+    @property
+    def env(self) -> dict[str, str]:
+        if not self.enabled:
+            return {}
+        return {"AWS_ENDPOINT_URL": self.moto.url, "AWS_ENDPOINT_URL_SERVICE_CATALOG": self.catalog.url}
+
+    def reset(self) -> None:
+        if self.enabled:
+            self.moto.reset()
+            self.catalog.reset()
+
+    def take(self) -> dict:
+        if not self.enabled:
+            return {"calls": {}, "upstream_s": {}, "errors": {}}
+        moto, catalog = self.moto.take(), self.catalog.take()
+        return {key: {**moto[key], **catalog[key]} for key in ("calls", "upstream_s", "errors")}
+
+    def close(self) -> None:
+        if self.enabled:
+            self.moto.close()
+            self.catalog.close()
+
+
+def calls(counts: dict[str, int], *operations: str) -> int:
+    """How many calls of these operations (any service) `counts` holds."""
+    return sum(count for key, count in counts.items() if key.split(":", 1)[1] in operations)
