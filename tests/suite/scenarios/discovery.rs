@@ -90,6 +90,33 @@ async fn a_warm_function_discovers_the_next_stack_without_any_catalog_call() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_version_added_since_the_index_was_built_is_found_and_a_deactivated_one_dropped() {
+    // GIVEN a warm index, and then a new product version holding a second stack's template
+    let drifted_arn = ARN.replace("payments-api", "ledger-api");
+    let world = discovering().stack(untagged(&drifted_arn), DRIFTED);
+    let handler = world.handler();
+    handler.handle(invocation(json!({"stackArn": ARN}), 300)).await.unwrap();
+    let world = world.artifact(OTHER_PRODUCT, "pa-addedlater001", true, 300, DRIFTED);
+    // WHEN the second stack comes half a minute later
+    tokio::time::advance(Duration::from_secs(31)).await;
+    let answer = handler.handle(invocation(json!({"stackArn": drifted_arn}), 300)).await.unwrap();
+    // THEN the miss rebuilt the index, and the new version routes the stack
+    let outcome = &outcomes(&answer)[0];
+    assert_eq!(outcome["target"]["provisioningArtifactId"], "pa-addedlater001", "{outcome}");
+    assert_eq!(world.count("SearchProducts"), 2);
+
+    // AND once that version is deactivated, an index rebuilt after it no longer routes by it
+    let third_arn = ARN.replace("payments-api", "ledger-two");
+    let world = world.stack(untagged(&third_arn), DRIFTED);
+    for artifact in world.versions.products.lock().unwrap().get_mut(OTHER_PRODUCT).unwrap() {
+        artifact.active = artifact.id.as_str() != "pa-addedlater001";
+    }
+    tokio::time::advance(Duration::from_secs(6 * 60)).await;
+    let answer = handler.handle(invocation(json!({"stackArn": third_arn}), 300)).await.unwrap();
+    assert_eq!(outcomes(&answer)[0]["reason"], "NO_ROUTE", "{answer}");
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_template_two_products_hold_is_an_ambiguous_route_naming_both() {
     let world = discovering().artifact(OTHER_PRODUCT, "pa-samecopy00001", true, 200, TEMPLATE_JSON);
 
