@@ -531,10 +531,10 @@ def simulate(world: World, groups: list[str], per_item_s: float) -> dict:
     """Sends one item per entry of `groups` (in that order) to a fresh moto FIFO queue and drains it with the real
     mapping (2 pollers) into a SleepingFunction."""
     queue_url, _ = world.import_queue(max_receive_count=3, visibility_timeout=600)
-    for start in range(0, len(groups), 10):
-        entries = [{"Id": str(n), "MessageBody": json.dumps({"simulated": start + n}), "MessageGroupId": group,
+    for first in range(0, len(groups), 10):
+        entries = [{"Id": str(n), "MessageBody": json.dumps({"simulated": first + n}), "MessageGroupId": group,
                     "MessageDeduplicationId": uuid.uuid4().hex}
-                   for n, group in enumerate(groups[start:start + 10])]
+                   for n, group in enumerate(groups[first:first + 10])]
         world.sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
     function = SleepingFunction(per_item_s)
     esm = EventSourceMapping(world.sqs, queue_url, function, batch_size=10, max_concurrency=2)

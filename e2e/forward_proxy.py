@@ -1,7 +1,11 @@
 """A counting forward proxy for the benchmarks: put between the function and moto / the Service Catalog emulator
 (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_SERVICE_CATALOG` point at it), it forwards every request as it came and counts
 it by `<service>:<Operation>`, so a benchmark can say how many AWS calls of each kind the function made. Used by
-bench_sweep.py and bench_discovery.py."""
+bench_sweep.py and bench_discovery.py.
+
+It also holds the plumbing the suite's local HTTP servers share: `read_body` (runtime_api.py uses it too) and
+`ForwardingProxy`, a proxy on 127.0.0.1 in front of one upstream (sts_gate.py builds on it too). Standard library
+only."""
 
 from __future__ import annotations
 
@@ -11,14 +15,138 @@ import threading
 import time
 from collections import Counter, defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
-from localaws import LocalAws
+if TYPE_CHECKING:  # at run time localaws imports runtime_api, which imports this module
+    from localaws import LocalAws
+
+
+# ---- the plumbing ------------------------------------------------------------------------------------------------
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
+              "content-length", "expect"}
+
+
+def read_body(request: BaseHTTPRequestHandler) -> bytes:
+    """The request's body, `Content-Length` bytes or a chunked body decoded (its trailers read and dropped), so that
+    the connection is left at the next request."""
+    if request.headers.get("Transfer-Encoding", "").lower() == "chunked":
+        chunks = []
+        while True:
+            size = int(request.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while request.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(chunks)
+            chunks.append(request.rfile.read(size))
+            request.rfile.readline()
+    return request.rfile.read(int(request.headers.get("Content-Length") or 0))
+
+
+class ProxyHandler(BaseHTTPRequestHandler):
+    """One connection to a `ForwardingProxy`: hands each request to the proxy's `handle`, and lends it the reading of
+    the request and the writing of the reply."""
+
+    proxy: ForwardingProxy
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without TCP_NODELAY, Nagle's algorithm and the client's delayed ACK hold
+    # the body back ~40 ms on every answer.
+    disable_nagle_algorithm = True
+
+    def log_message(self, *_args) -> None:
+        pass
+
+    def dispatch(self) -> None:
+        self.proxy.handle(self)
+
+    def upstream_headers(self, body: bytes) -> dict[str, str]:
+        """The request's headers for the upstream: the proxy's `hop_by_hop` ones dropped, `Host` the upstream's, and
+        `Content-Length` that of the (de-chunked) body."""
+        proxy = self.proxy
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in proxy.hop_by_hop}
+        headers["Host"] = f"{proxy.upstream_host}:{proxy.upstream_port}"
+        if body or self.command in ("POST", "PUT", "PATCH"):
+            headers["Content-Length"] = str(len(body))
+        return headers
+
+    def reply(self, status: int, reason: str, headers: list[tuple[str, str]], body: bytes) -> None:
+        """The answer, its headers but the proxy's `hop_by_hop` ones, `Server` and `Date` (this server writes its own),
+        with the body's `Content-Length`."""
+        self.send_response(status, reason)
+        for name, value in headers:
+            if name.lower() not in self.proxy.hop_by_hop and name.lower() not in ("server", "date"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+
+class ForwardingProxy:
+    """An HTTP proxy on 127.0.0.1 (a port the OS hands out, `url`) in front of `upstream`, one thread per connection.
+    A subclass says what a request does (`handle`, given the `ProxyHandler`), which `methods` it takes (others are
+    answered 501) and which headers do not pass (`hop_by_hop`). `keep_alive`: the upstream connection is kept, one a
+    thread, rather than opened for each request. Set a subclass's own state before calling `__init__`: it starts
+    serving."""
+
+    methods: tuple[str, ...] = ("GET", "POST", "PUT", "DELETE", "HEAD", "PATCH")
+    hop_by_hop: set[str] = HOP_BY_HOP
+
+    def __init__(self, upstream: str, *, name: str, timeout: float = 300, keep_alive: bool = True):
+        split = urlsplit(upstream)
+        self.upstream_host, self.upstream_port = split.hostname, split.port or 80
+        self._timeout, self._keep_alive = timeout, keep_alive
+        self._local = threading.local()
+        handler = type("Handler", (ProxyHandler,),
+                       {"proxy": self, **{f"do_{method}": ProxyHandler.dispatch for method in self.methods}})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=name, daemon=True)
+        self._thread.start()
+
+    def handle(self, request: ProxyHandler) -> None:
+        raise NotImplementedError
+
+    def forward(self, method: str, path: str, headers: dict, body: bytes):
+        """One request upstream: `(status, reason, headers, body)`. With `keep_alive`, on this thread's kept
+        connection, and once more on a fresh one when the kept one was closed by the other side before it answered;
+        without, on a fresh connection closed after it."""
+        if not self._keep_alive:
+            connection = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=self._timeout)
+            try:
+                connection.request(method, path, body=body, headers=headers)
+                response = connection.getresponse()
+                return response.status, response.reason, response.getheaders(), response.read()
+            finally:
+                connection.close()
+        for attempt in (1, 2):
+            connection = getattr(self._local, "connection", None)
+            if connection is None:
+                connection = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=self._timeout)
+                self._local.connection = connection
+            try:
+                connection.request(method, path, body=body, headers=headers)
+                response = connection.getresponse()
+                data = response.read()
+                if response.will_close:
+                    connection.close()
+                    self._local.connection = None
+                return response.status, response.reason, response.getheaders(), data
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                connection.close()
+                self._local.connection = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
 
 
 # ---- a counting forward proxy -----------------------------------------------------------------------------------
-HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
-              "content-length", "expect"}
 CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/")
 
 
@@ -44,97 +172,30 @@ def operation_of(method: str, path: str, headers, body: bytes) -> str:
     return f"{service}:{method} {split.path}"
 
 
-class CountingProxy:
+class CountingProxy(ForwardingProxy):
     """Forwards every request it gets (method, path, headers, body) to `upstream` and counts it by operation; the
     answer goes back as it came (status, headers, body). Listens on 127.0.0.1, one thread per connection,
     keep-alive on both sides."""
 
     def __init__(self, upstream: str):
-        split = urlsplit(upstream)
-        self.upstream_host, self.upstream_port = split.hostname, split.port or 80
         self.counts: Counter[str] = Counter()
         self.seconds: defaultdict[str, float] = defaultdict(float)
         self.errors: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self._local = threading.local()
-        proxy = self
+        super().__init__(upstream, name="counting-proxy")
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Headers and body go out in two writes: without TCP_NODELAY, Nagle's algorithm and the client's delayed
-            # ACK hold the body back ~40 ms on every answer.
-            disable_nagle_algorithm = True
-
-            def log_message(self, *_args) -> None:
-                pass
-
-            def _read_body(self) -> bytes:
-                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                    chunks = []
-                    while True:
-                        size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                        if size == 0:
-                            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                                pass
-                            return b"".join(chunks)
-                        chunks.append(self.rfile.read(size))
-                        self.rfile.readline()
-                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
-            def _forward(self) -> None:
-                body = self._read_body()
-                operation = operation_of(self.command, self.path, self.headers, body)
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
-                headers["Host"] = f"{proxy.upstream_host}:{proxy.upstream_port}"
-                if body or self.command in ("POST", "PUT", "PATCH"):
-                    headers["Content-Length"] = str(len(body))
-                started = time.monotonic()
-                status, reason, answer_headers, data = proxy.forward(self.command, self.path, headers, body)
-                with proxy._lock:
-                    proxy.counts[operation] += 1
-                    proxy.seconds[operation] += time.monotonic() - started
-                    if status >= 400:
-                        proxy.errors[f"{operation} {status}"] += 1
-                self.send_response(status, reason)
-                for name, value in answer_headers:
-                    if name.lower() not in HOP_BY_HOP and name.lower() not in ("server", "date"):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _forward
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="counting-proxy", daemon=True)
-        self._thread.start()
-
-    def forward(self, method: str, path: str, headers: dict, body: bytes):
-        """One request upstream on this thread's keep-alive connection; once more on a fresh connection when the
-        kept one was closed by the other side before it answered."""
-        for attempt in (1, 2):
-            connection = getattr(self._local, "connection", None)
-            if connection is None:
-                connection = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=300)
-                self._local.connection = connection
-            try:
-                connection.request(method, path, body=body, headers=headers)
-                response = connection.getresponse()
-                data = response.read()
-                if response.will_close:
-                    connection.close()
-                    self._local.connection = None
-                return response.status, response.reason, response.getheaders(), data
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-                connection.close()
-                self._local.connection = None
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+    def handle(self, request: ProxyHandler) -> None:
+        body = read_body(request)
+        operation = operation_of(request.command, request.path, request.headers, body)
+        headers = request.upstream_headers(body)
+        started = time.monotonic()
+        status, reason, answer_headers, data = self.forward(request.command, request.path, headers, body)
+        with self._lock:
+            self.counts[operation] += 1
+            self.seconds[operation] += time.monotonic() - started
+            if status >= 400:
+                self.errors[f"{operation} {status}"] += 1
+        request.reply(status, reason, answer_headers, data)
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:
@@ -156,10 +217,6 @@ class CountingProxy:
             }
         self.reset()
         return taken
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 class Proxies:

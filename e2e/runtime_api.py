@@ -67,6 +67,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 from urllib.parse import unquote
 
+from forward_proxy import read_body
+
 RUNTIME = "/2018-06-01/runtime"
 INVOKE = "/2015-03-31/functions/"
 # Lambda's quota for a synchronous invocation's request and response payloads.
@@ -288,20 +290,7 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *_args) -> None:  # quiet: the function's own log is what matters
         pass
 
-    # ---- plumbing --------------------------------------------------------------------------------------------------
-    def _read_body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass  # trailers
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
+    # ---- plumbing (the request body: forward_proxy.read_body) ------------------------------------------------------
     def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -355,7 +344,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise
 
     def do_POST(self) -> None:
-        body = self._read_body()
+        body = read_body(self)
         path = self.path.split("?", 1)[0]
         api = self.runtime_api
         if path.startswith(INVOKE) and path.endswith("/invocations"):

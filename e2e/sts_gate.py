@@ -20,22 +20,21 @@ function's STS endpoint (`AWS_ENDPOINT_URL_STS`) points at it, and it
   expiry) can be watched in seconds. moto itself honours `DurationSeconds` (900 s at least, as STS), but the function
   always asks for 3600 s, and moto's credentials stay usable after the rewritten time (moto checks no expiry).
 
-Listens on 127.0.0.1 on a port the OS hands out, one thread per connection. Standard library only.
+Listens on 127.0.0.1 on a port the OS hands out, one thread per connection (forward_proxy.ForwardingProxy). Standard
+library only.
 """
 
 from __future__ import annotations
 
-import http.client
 import re
 import threading
 import time
 import uuid
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
-              "content-length", "expect", "host"}
+from forward_proxy import HOP_BY_HOP, ForwardingProxy, ProxyHandler, read_body
+
 ROLE_ACCOUNT = re.compile(r"^arn:[^:]+:iam::(\d{12}):role/")
 EXPIRATION = re.compile(rb"<Expiration>[^<]*</Expiration>")
 CALLER_ARN = re.compile(r"<Arn>([^<]+)</Arn>")
@@ -57,13 +56,16 @@ def access_denied_xml(caller_arn: str, role_arn: str, request_id: str) -> bytes:
     ).encode()
 
 
-class StsGate:
+class StsGate(ForwardingProxy):
     """A forwarding proxy to moto's STS (module docstring). `refused`: accounts whose member role cannot be assumed
-    (changeable while running). Use as a context manager, or `close()`."""
+    (changeable while running). Use as a context manager, or `close()`. Each request goes to moto on a fresh
+    connection (STS calls are few)."""
+
+    methods = ("GET", "POST", "HEAD")
+    # "host" too: only the Host set for moto goes up (a CountingProxy passes a client's lowercase `host` on beside it).
+    hop_by_hop = HOP_BY_HOP | {"host"}
 
     def __init__(self, upstream: str, refused: set[str] | None = None, session_s: float | None = None):
-        split = urlsplit(upstream)
-        self.upstream_host, self.upstream_port = split.hostname, split.port or 80
         self.refused: set[str] = set(refused or ())
         self.session_s = session_s
         self.actions: Counter[str] = Counter()
@@ -73,93 +75,42 @@ class StsGate:
         # "roleSessionName", "externalId", "durationSeconds"} (the last three None when absent).
         self.assume_role_log: list[dict] = []
         self._lock = threading.Lock()
-        gate = self
+        super().__init__(upstream, name="sts-gate", timeout=30, keep_alive=False)
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def log_message(self, *_args) -> None:
-                pass
-
-            def _read_body(self) -> bytes:
-                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                    chunks = []
-                    while True:
-                        size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                        if size == 0:
-                            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                                pass
-                            return b"".join(chunks)
-                        chunks.append(self.rfile.read(size))
-                        self.rfile.readline()
-                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
-            def _reply(self, status: int, reason: str, headers: list[tuple[str, str]], body: bytes) -> None:
-                self.send_response(status, reason)
-                for name, value in headers:
-                    if name.lower() not in HOP_BY_HOP and name.lower() not in ("server", "date"):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(body)
-
-            def _handle(self) -> None:
-                body = self._read_body()
-                form = parse_qs(body.decode("utf-8", "replace")) if body else {}
-                form.update({k: v for k, v in parse_qs(urlsplit(self.path).query).items() if k not in form})
-                action = (form.get("Action") or ["?"])[0]
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
-                headers["Host"] = f"{gate.upstream_host}:{gate.upstream_port}"
-                if body or self.command in ("POST", "PUT", "PATCH"):
-                    headers["Content-Length"] = str(len(body))
-                role_arn = (form.get("RoleArn") or [""])[0]
-                match = ROLE_ACCOUNT.match(role_arn)
-                account = match.group(1) if match else "?"
-                with gate._lock:
-                    gate.actions[action] += 1
-                    refused = action == "AssumeRole" and account in gate.refused
-                    if action == "AssumeRole":
-                        gate.assume_role_calls[account] += 1
-                        first = lambda name: (form.get(name) or [None])[0]  # noqa: E731
-                        gate.assume_role_log.append({
-                            "time": time.monotonic(), "account": account, "refused": refused, "roleArn": role_arn,
-                            "roleSessionName": first("RoleSessionName"), "externalId": first("ExternalId"),
-                            "durationSeconds": first("DurationSeconds"),
-                        })
-                        if refused:
-                            gate.refused_calls[account] += 1
+    def handle(self, request: ProxyHandler) -> None:
+        body = read_body(request)
+        form = parse_qs(body.decode("utf-8", "replace")) if body else {}
+        form.update({k: v for k, v in parse_qs(urlsplit(request.path).query).items() if k not in form})
+        action = (form.get("Action") or ["?"])[0]
+        headers = request.upstream_headers(body)
+        role_arn = (form.get("RoleArn") or [""])[0]
+        match = ROLE_ACCOUNT.match(role_arn)
+        account = match.group(1) if match else "?"
+        with self._lock:
+            self.actions[action] += 1
+            refused = action == "AssumeRole" and account in self.refused
+            if action == "AssumeRole":
+                self.assume_role_calls[account] += 1
+                first = lambda name: (form.get(name) or [None])[0]  # noqa: E731
+                self.assume_role_log.append({
+                    "time": time.monotonic(), "account": account, "refused": refused, "roleArn": role_arn,
+                    "roleSessionName": first("RoleSessionName"), "externalId": first("ExternalId"),
+                    "durationSeconds": first("DurationSeconds"),
+                })
                 if refused:
-                    request_id = str(uuid.uuid4())
-                    caller = gate.caller_arn(headers)
-                    self._reply(403, "Forbidden", [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)],
-                                access_denied_xml(caller, role_arn, request_id))
-                    return
-                status, reason, answer_headers, data = gate.forward(self.command, self.path, headers, body)
-                if action == "AssumeRole" and status == 200 and gate.session_s is not None:
-                    ends = time.time() + gate.session_s
-                    expiry = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ends)) + f".{int(ends % 1 * 1000):03d}Z"
-                    data = EXPIRATION.sub(f"<Expiration>{expiry}</Expiration>".encode(), data)
-                self._reply(status, reason, answer_headers, data)
-
-            do_GET = do_POST = do_HEAD = _handle
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="sts-gate",
-                         daemon=True).start()
-
-    def forward(self, method: str, path: str, headers: dict, body: bytes):
-        """One request to moto on a fresh connection (STS calls are few)."""
-        connection = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=30)
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            return response.status, response.reason, response.getheaders(), response.read()
-        finally:
-            connection.close()
+                    self.refused_calls[account] += 1
+        if refused:
+            request_id = str(uuid.uuid4())
+            caller = self.caller_arn(headers)
+            request.reply(403, "Forbidden", [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)],
+                          access_denied_xml(caller, role_arn, request_id))
+            return
+        status, reason, answer_headers, data = self.forward(request.command, request.path, headers, body)
+        if action == "AssumeRole" and status == 200 and self.session_s is not None:
+            ends = time.time() + self.session_s
+            expiry = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ends)) + f".{int(ends % 1 * 1000):03d}Z"
+            data = EXPIRATION.sub(f"<Expiration>{expiry}</Expiration>".encode(), data)
+        request.reply(status, reason, answer_headers, data)
 
     def caller_arn(self, headers: dict) -> str:
         """Who moto says the request's access key is (GetCallerIdentity with the same headers: moto checks no
@@ -185,10 +136,6 @@ class StsGate:
             self.assume_role_calls.clear()
             self.refused_calls.clear()
             self.assume_role_log.clear()
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def __enter__(self) -> "StsGate":
         return self
