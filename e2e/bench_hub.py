@@ -41,8 +41,6 @@ import signal
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -50,7 +48,7 @@ from pathlib import Path
 from bench_report import conclude, save, say
 from esm import EventSourceMapping
 from estate import HANDLE_TEMPLATE_JSON, create_estate, numbered
-from localaws import ACCOUNT, FUNCTION_NAME, MEMBER_ROLE_NAME, REGION, ROOT, LocalAws, start
+from localaws import ACCOUNT, FUNCTION_NAME, MEMBER_ROLE_NAME, REGION, ROOT, LocalAws, invoke_url, start
 from runtime_api import RuntimeApi
 from sts_gate import StsGate
 from world import World
@@ -60,22 +58,6 @@ REGIONS = (REGION, "eu-west-1")
 FUNCTION_TIMEOUT_S = 120.0
 RENEW_BEFORE_S = 300  # the function's margin (src/aws/members.rs RENEW_BEFORE)
 SESSION_S = 3600  # the session the function asks for
-
-
-def invoke_url(url: str, payload, timeout: float = FUNCTION_TIMEOUT_S + 30) -> tuple[bool, object]:
-    """LocalAws.invoke for any Runtime API's invoke URL."""
-    request = urllib.request.Request(url, data=json.dumps(payload).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            body = json.loads(response.read() or b"null")
-            failed = response.headers.get("X-Amz-Function-Error") is not None
-    except urllib.error.HTTPError as error:
-        body = json.loads(error.read() or b"null")
-        failed = True
-    if isinstance(body, dict) and "errorType" in body:
-        failed = True
-    return not failed, body
 
 
 class SecondFunction:
@@ -103,7 +85,7 @@ class SecondFunction:
                                  log_name=self.name)
 
     def invoke(self, payload) -> tuple[bool, object]:
-        return invoke_url(self.api.invoke_url, payload)
+        return invoke_url(self.api.invoke_url, payload, FUNCTION_TIMEOUT_S + 30)
 
     def stop(self) -> None:
         with self._lock:

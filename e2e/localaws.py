@@ -43,6 +43,23 @@ DEFAULT_TIMEOUT_S = 60.0
 TEMPLATE_URL_ALLOW = "http://127.0.0.1:*"
 
 
+def invoke_url(url: str, payload, timeout: float = 120.0) -> tuple[bool, object]:
+    """A synchronous invoke through a Runtime API's invoke URL. Returns (ok, answer): ok is False when the function
+    returned an error (an `X-Amz-Function-Error` header, an HTTP error, or an `errorType` answer)."""
+    request = urllib.request.Request(url, data=json.dumps(payload).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            body = json.loads(response.read() or b"null")
+            failed = response.headers.get("X-Amz-Function-Error") is not None
+    except urllib.error.HTTPError as error:
+        body = json.loads(error.read() or b"null")
+        failed = True
+    if isinstance(body, dict) and "errorType" in body:
+        failed = True
+    return not failed, body
+
+
 def free_port() -> int:
     """A port the OS considers free on loopback right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -358,19 +375,4 @@ class LocalAws:
     def invoke(self, payload, timeout: float = 120.0) -> tuple[bool, dict]:
         """Invokes the function synchronously. Returns (ok, answer): ok is False when the function returned an error."""
         assert self.runtime_api is not None, "start_function first"
-        request = urllib.request.Request(
-            self.runtime_api.invoke_url,
-            data=json.dumps(payload).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                body = json.loads(response.read() or b"null")
-                failed = response.headers.get("X-Amz-Function-Error") is not None
-        except urllib.error.HTTPError as error:
-            body = json.loads(error.read() or b"null")
-            failed = True
-        if isinstance(body, dict) and "errorType" in body:
-            failed = True
-        return not failed, body
+        return invoke_url(self.runtime_api.invoke_url, payload, timeout)
