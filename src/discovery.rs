@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use crate::decision::{Reason, Verdict};
 use crate::ids::{ArtifactId, ProductId, Scope};
 use crate::known::KnownArtifacts;
-use crate::matching::{artifact_template, versions_failure};
+use crate::matching::learn_fingerprints;
 use crate::ports::{FingerprintStore, ProductVersions, TemplateFetcher, VersionsError};
 use crate::stack::StackArn;
 
@@ -24,11 +24,8 @@ const FRESH_FOR: Duration = Duration::from_secs(5 * 60);
 /// A stack that matches nothing rebuilds an index older than this first: a version added a minute ago is found.
 const REBUILD_ON_MISS_AFTER: Duration = Duration::from_secs(30);
 
-/// Service Catalog calls and template downloads in flight at once while an index is built.
-const PARALLEL_READS: usize = 8;
-
-/// Fingerprints read are kept (and stored) this many at a time: one BatchWriteItem.
-const LEARN_BATCH: usize = 25;
+/// Service Catalog calls in flight at once while the products' versions are listed.
+const PARALLEL_LISTS: usize = 8;
 
 /// What discovery found for one template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,11 +146,11 @@ where
     S: FingerprintStore + Sync,
 {
     let started = Instant::now();
-    let Sources { versions, known, .. } = sources;
+    let Sources { versions, templates, known } = sources;
     let products = versions.launchable().await.map_err(Verdict::from)?;
     let listed: Vec<_> = stream::iter(&products)
         .map(|product| async move { (product, versions.list(&product.id).await) })
-        .buffer_unordered(PARALLEL_READS)
+        .buffer_unordered(PARALLEL_LISTS)
         .collect()
         .await;
     let mut candidates = Vec::new();
@@ -171,7 +168,9 @@ where
 
     let artifacts: Vec<ArtifactId> = candidates.iter().map(|candidate| candidate.artifact.clone()).collect();
     let from_store = known.recall(&artifacts).await;
-    let fetched = learn_unknown(&candidates, sources).await?;
+    let unknown: Vec<(&ProductId, &ArtifactId)> =
+        candidates.iter().map(|candidate| (&candidate.product, &candidate.artifact)).collect();
+    let fetched = learn_fingerprints(*versions, *templates, known, &unknown).await?;
 
     let mut by_fingerprint: HashMap<Fingerprint, Vec<Candidate>> = HashMap::new();
     let mut unreadable = 0;
@@ -192,65 +191,4 @@ where
         "discovery index built"
     );
     Ok(Index { built: Instant::now(), products: products.len(), by_fingerprint })
-}
-
-/// Reads the fingerprint of every candidate neither known nor unreadable, and learns them a batch at a time: a build
-/// cut short by the invocation's deadline keeps what it read, so the retry carries on where it stopped. Answers how
-/// many were read; `Err` on a read that failed for now.
-async fn learn_unknown<V, T, S>(candidates: &[Candidate], sources: &Sources<'_, V, T, S>) -> Result<usize, Verdict>
-where
-    V: ProductVersions + Sync,
-    T: TemplateFetcher + Sync,
-    S: FingerprintStore + Sync,
-{
-    let Sources { versions, templates, known } = sources;
-    let unknown = candidates.iter().filter(|candidate| {
-        known.fingerprint(&candidate.artifact).is_none() && !known.is_unreadable(&candidate.artifact)
-    });
-    let mut batches = std::pin::pin!(
-        stream::iter(unknown)
-            .map(|candidate| async move { (candidate, read_fingerprint(*versions, *templates, candidate).await) })
-            .buffer_unordered(PARALLEL_READS)
-            .chunks(LEARN_BATCH)
-    );
-    let mut fetched = 0;
-    let mut transient = None;
-    while let Some(batch) = batches.next().await {
-        fetched += batch.len();
-        let mut learnt = Vec::with_capacity(batch.len());
-        for (candidate, fingerprint) in batch {
-            match fingerprint {
-                Ok(fingerprint) => learnt.push((candidate.artifact.clone(), fingerprint)),
-                Err(verdict) if verdict.retryable => transient = Some(verdict),
-                Err(verdict) => {
-                    tracing::warn!(
-                        product = %candidate.product,
-                        artifact = %candidate.artifact,
-                        reason = %verdict.message,
-                        "artifact left out of the discovery index"
-                    );
-                    known.mark_unreadable(&candidate.artifact);
-                }
-            }
-        }
-        known.learn(learnt).await;
-        if let Some(verdict) = transient {
-            return Err(verdict);
-        }
-    }
-
-    Ok(fetched)
-}
-
-/// One artifact's fingerprint, read from Service Catalog and its template URL.
-async fn read_fingerprint(
-    versions: &impl ProductVersions,
-    templates: &impl TemplateFetcher,
-    candidate: &Candidate,
-) -> Result<Fingerprint, Verdict> {
-    let detail = versions
-        .get(&candidate.product, &candidate.artifact)
-        .await
-        .map_err(|error| versions_failure(error, &candidate.product, Some(&candidate.artifact)))?;
-    Ok(artifact_template(templates, &detail).await?.fingerprint())
 }

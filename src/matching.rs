@@ -3,6 +3,7 @@
 //! with every artifact tried and where it differs, so that a later step can act on "nothing matched".
 
 use cfn_template::{Difference, Fingerprint, Template};
+use futures_util::{StreamExt, stream};
 
 use crate::decision::{Reason, Verdict};
 use crate::ids::{ArtifactId, ProductId};
@@ -13,6 +14,12 @@ use crate::ports::{
 };
 use crate::routing::Route;
 use crate::stack::Stack;
+
+/// Artifact reads (a describe and a template download) in flight at once.
+const PARALLEL_READS: usize = 8;
+
+/// Fingerprints read are kept (and stored) this many at a time: one BatchWriteItem.
+const LEARN_BATCH: usize = 25;
 
 /// How many template differences an outcome message names per artifact.
 const DIFFERENCES_SHOWN: usize = 5;
@@ -45,6 +52,9 @@ pub struct NoMatch {
     pub tried: Vec<(ArtifactId, Vec<Difference>)>,
     /// The stack's template, which a version made from the stack would hold.
     pub stack_fingerprint: Fingerprint,
+    /// Every version of the product as ListProvisioningArtifacts gave them (empty for a pinned route): where a
+    /// version made from the stack is looked for, without listing them again.
+    pub versions: Vec<ProductVersion>,
     /// The stack's template is processed before it is deployed (`Transform`).
     pub transform: bool,
 }
@@ -88,23 +98,25 @@ pub async fn find_artifact(
     route: &Route,
 ) -> Result<ArtifactMatch, Verdict> {
     let product = &route.product_id;
-    let (candidates, active, made) = match &route.provisioning_artifact_id {
-        Some(artifact) => (vec![artifact.clone()], 1, None),
-        None => {
-            let (listed, active) = active_artifacts(versions, product).await?;
-            let made = listed.iter().find(|version| made_from_stack(version, stack)).map(|version| version.id.clone());
-            (listed.into_iter().map(|version| version.id).collect(), active, made)
-        }
+    let listed = match &route.provisioning_artifact_id {
+        Some(_) => Vec::new(),
+        None => versions.list(product).await.map_err(|error| versions_failure(error, product, None))?,
     };
-    let found = |artifact: ArtifactId| {
-        let made_from_stack = made.as_ref() == Some(&artifact);
-        ArtifactMatch::Found { artifact, made_from_stack }
+    let (candidates, active) = match &route.provisioning_artifact_id {
+        Some(artifact) => (vec![artifact.clone()], 1),
+        None => newest_active(&listed, product)?,
     };
     let stack_template = stack_template(stacks, stack).await?;
+    let stack_fingerprint = stack_template.fingerprint();
+    // A version an earlier attempt made from this very template of this stack: its template is the stack's by
+    // construction, and it may still be being made (its template not yet readable), so it is not read.
+    if let Some(made) = listed.iter().find(|version| version.active && made_from(version, stack, &stack_fingerprint)) {
+        return Ok(ArtifactMatch::Found { artifact: made.id.clone(), made_from_stack: true });
+    }
+    let found = |artifact: ArtifactId| ArtifactMatch::Found { artifact, made_from_stack: false };
     known.recall(&candidates).await;
 
     let pinned = route.provisioning_artifact_id.is_some();
-    let stack_fingerprint = stack_template.fingerprint();
     let mut tried = Vec::with_capacity(candidates.len());
     // Newest first, while the candidates are known: a known artifact with the stack's fingerprint is the answer
     // without a read (a listed candidate is active; a pinned one is still described, for that).
@@ -137,6 +149,7 @@ pub async fn find_artifact(
         active,
         tried,
         stack_fingerprint,
+        versions: listed,
         transform,
     }))
 }
@@ -154,12 +167,8 @@ pub async fn stack_template(stacks: &impl StackReader, stack: &Stack) -> Result<
 
 /// The product's newest active artifacts, newest first — the candidates of a route that names no artifact — and how
 /// many active artifacts it has.
-async fn active_artifacts(
-    versions: &impl ProductVersions,
-    product: &ProductId,
-) -> Result<(Vec<ProductVersion>, usize), Verdict> {
-    let mut artifacts = versions.list(product).await.map_err(|error| versions_failure(error, product, None))?;
-    artifacts.retain(|artifact| artifact.active);
+fn newest_active(listed: &[ProductVersion], product: &ProductId) -> Result<(Vec<ArtifactId>, usize), Verdict> {
+    let mut artifacts: Vec<&ProductVersion> = listed.iter().filter(|artifact| artifact.active).collect();
     if artifacts.is_empty() {
         return Err(Verdict::new(Reason::ArtifactInactive, format!("product {product} has no active artifact")));
     }
@@ -168,26 +177,75 @@ async fn active_artifacts(
         tracing::warn!(%product, active = artifacts.len(), "comparing only the {MAX_CANDIDATES} newest active artifacts");
     }
     let active = artifacts.len();
-    artifacts.truncate(MAX_CANDIDATES);
-    Ok((artifacts, active))
+    Ok((artifacts.into_iter().take(MAX_CANDIDATES).map(|artifact| artifact.id.clone()).collect(), active))
 }
 
 /// The name a version made from a stack gets (docs/CONTRACT.md §9): the same for the same template in any attempt,
 /// short enough to read in the console.
 pub fn version_name(fingerprint: &Fingerprint) -> String {
-    format!("{MADE_PREFIX}{}", &fingerprint.as_str()[..12])
+    format!("imported-{}", &fingerprint.as_str()[..12])
 }
-
-const MADE_PREFIX: &str = "imported-";
 
 /// The description of a version made from `stack`, by which a later attempt knows it made it.
 pub fn made_description(stack: &Stack) -> String {
     format!("Made by sc-stack-importer from stack {}", stack.arn)
 }
 
-/// Whether the function made this version from this stack.
-pub fn made_from_stack(version: &ProductVersion, stack: &Stack) -> bool {
-    version.name.starts_with(MADE_PREFIX) && version.description == made_description(stack)
+/// Whether the function made this version from this stack's template `fingerprint`: the name says the template,
+/// the description the stack.
+pub fn made_from(version: &ProductVersion, stack: &Stack, fingerprint: &Fingerprint) -> bool {
+    version.name == version_name(fingerprint) && version.description == made_description(stack)
+}
+
+/// Reads the fingerprint of each of `artifacts` that is neither known nor known to be unreadable, 8 at a time, and
+/// learns them 25 at a time (one store write): work cut short by the deadline keeps what it read, so a retry carries
+/// on where it stopped. A template unreadable for good (missing, not a template, over the limits, refused) is
+/// logged and remembered as such; one unreadable for now ends the reading with that retryable verdict. Answers how
+/// many were read.
+pub async fn learn_fingerprints(
+    versions: &impl ProductVersions,
+    templates: &impl TemplateFetcher,
+    known: &KnownArtifacts<impl FingerprintStore + Sync>,
+    artifacts: &[(&ProductId, &ArtifactId)],
+) -> Result<usize, Verdict> {
+    let unknown = artifacts
+        .iter()
+        .filter(|(_, artifact)| known.fingerprint(artifact).is_none() && !known.is_unreadable(artifact));
+    let mut batches = std::pin::pin!(
+        stream::iter(unknown)
+            .map(|&(product, artifact)| async move {
+                let detail =
+                    versions.get(product, artifact).await.map_err(|e| versions_failure(e, product, Some(artifact)));
+                let fingerprint = match detail {
+                    Ok(detail) => artifact_template(templates, &detail).await.map(|template| template.fingerprint()),
+                    Err(verdict) => Err(verdict),
+                };
+                (product, artifact, fingerprint)
+            })
+            .buffer_unordered(PARALLEL_READS)
+            .chunks(LEARN_BATCH)
+    );
+    let mut read = 0;
+    let mut transient = None;
+    while let Some(batch) = batches.next().await {
+        read += batch.len();
+        let mut learnt = Vec::with_capacity(batch.len());
+        for (product, artifact, fingerprint) in batch {
+            match fingerprint {
+                Ok(fingerprint) => learnt.push((artifact.clone(), fingerprint)),
+                Err(verdict) if verdict.retryable => transient = Some(verdict),
+                Err(verdict) => {
+                    tracing::warn!(%product, %artifact, reason = %verdict.message, "artifact template unreadable; left out of the discovery index");
+                    known.mark_unreadable(artifact);
+                }
+            }
+        }
+        known.learn(learnt).await;
+        if let Some(verdict) = transient {
+            return Err(verdict);
+        }
+    }
+    Ok(read)
 }
 
 /// One artifact, which must exist and be active to be imported as.

@@ -234,8 +234,8 @@ where
         deadline: Instant,
     ) -> Result<Versioned, Verdict> {
         versioning::allowed(route, self.settings.new_version_on_mismatch, no_match, stack)?;
-        let sources = (versions, &self.templates, &self.known);
-        versioning::version_from_stack(sources, stack, no_match, draft.dry_run, &self.settings.poll, deadline).await
+        let sources = Sources { versions, templates: &self.templates, known: &self.known };
+        versioning::version_from_stack(&sources, stack, no_match, draft.dry_run, &self.settings.poll, deadline).await
     }
 
     /// Follows an import's record to its end or until the time to wait for it is spent.

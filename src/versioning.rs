@@ -9,10 +9,10 @@ use std::collections::HashSet;
 use tokio::time::Instant;
 
 use crate::decision::{Reason, Verdict};
+use crate::discovery::Sources;
 use crate::ids::{ArtifactId, ProductId};
 use crate::import::PollSchedule;
-use crate::known::KnownArtifacts;
-use crate::matching::{NoMatch, artifact_template, made_description, made_from_stack, version_name, versions_failure};
+use crate::matching::{NoMatch, learn_fingerprints, made_description, made_from, version_name, versions_failure};
 use crate::ports::{
     CreateVersionError, FingerprintStore, IdempotencyToken, NewVersion, ProductVersion, ProductVersions,
     TemplateFetcher, VersionDetail, VersionStatus,
@@ -63,7 +63,7 @@ pub async fn made_earlier(
 /// Finds or makes the version with the stack's template and waits until it is available (until `deadline`: a retry
 /// carries on with the same version).
 pub async fn version_from_stack<V, T, S>(
-    sources: (&V, &T, &KnownArtifacts<S>),
+    sources: &Sources<'_, V, T, S>,
     stack: &Stack,
     no_match: &NoMatch,
     dry_run: bool,
@@ -75,21 +75,21 @@ where
     T: TemplateFetcher + Sync,
     S: FingerprintStore + Sync,
 {
-    let (versions, _, known) = sources;
+    let Sources { versions, known, .. } = sources;
     let product = &no_match.product;
     let name = version_name(&no_match.stack_fingerprint);
-    let listed = versions.list(product).await.map_err(|error| versions_failure(error, product, None))?;
 
-    if let Some(earlier) = listed.iter().find(|version| version.name == name) {
+    // Made from this template before: by an attempt for another stack with the same template, or one whose version
+    // is no longer among the newest compared or no longer active.
+    if let Some(earlier) = no_match.versions.iter().find(|version| version.name == name) {
         if !earlier.active {
             return Err(inactive(product, &earlier.id, stack));
         }
-        let created = made_from_stack(earlier, stack);
-        let detail = versions.get(product, &earlier.id).await.map_err(|e| versions_failure(e, product, None))?;
-        let artifact = until_available(versions, product, detail, poll, deadline).await?;
+        let created = made_from(earlier, stack, &no_match.stack_fingerprint);
+        let artifact = made_earlier(*versions, product, &earlier.id, poll, deadline).await?;
         return Ok(Versioned::Ready { artifact, created });
     }
-    if let Some(identical) = identical_version(sources, no_match, &listed).await? {
+    if let Some(identical) = identical_version(sources, no_match).await? {
         if !identical.active {
             return Err(inactive(product, &identical.id, stack));
         }
@@ -109,54 +109,31 @@ where
     let detail = versions.create(&order).await.map_err(|error| refused(error, product, stack))?;
     known.learn(vec![(detail.id.clone(), no_match.stack_fingerprint.clone())]).await;
     tracing::info!(%product, artifact = %detail.id, stack = %stack.arn, "version made from the stack");
-    let artifact = until_available(versions, product, detail, poll, deadline).await?;
+    let artifact = until_available(*versions, product, detail, poll, deadline).await?;
     Ok(Versioned::Ready { artifact, created: true })
 }
 
-/// The product's version (beyond those already compared) whose template is the stack's, newest first.
-async fn identical_version<'l, V, T, S>(
-    (versions, templates, known): (&V, &T, &KnownArtifacts<S>),
-    no_match: &NoMatch,
-    listed: &'l [ProductVersion],
-) -> Result<Option<&'l ProductVersion>, Verdict>
+/// The product's version, beyond those already compared, whose template is the stack's (newest first). Their
+/// fingerprints are learnt once, like discovery's, so a second look costs no read.
+async fn identical_version<'m, V, T, S>(
+    Sources { versions, templates, known }: &Sources<'_, V, T, S>,
+    no_match: &'m NoMatch,
+) -> Result<Option<&'m ProductVersion>, Verdict>
 where
     V: ProductVersions + Sync,
     T: TemplateFetcher + Sync,
     S: FingerprintStore + Sync,
 {
     let compared: HashSet<&ArtifactId> = no_match.tried.iter().map(|(artifact, _)| artifact).collect();
-    let mut others: Vec<&ProductVersion> = listed.iter().filter(|version| !compared.contains(&version.id)).collect();
+    let mut others: Vec<&ProductVersion> =
+        no_match.versions.iter().filter(|version| !compared.contains(&version.id)).collect();
     others.sort_by_key(|version| std::cmp::Reverse(version.created));
     let ids: Vec<ArtifactId> = others.iter().map(|version| version.id.clone()).collect();
     known.recall(&ids).await;
-    for version in others {
-        let fingerprint = match known.fingerprint(&version.id) {
-            Some(fingerprint) => fingerprint,
-            None if known.is_unreadable(&version.id) => continue,
-            None => {
-                let product = &no_match.product;
-                let detail =
-                    versions.get(product, &version.id).await.map_err(|e| versions_failure(e, product, None))?;
-                match artifact_template(templates, &detail).await {
-                    Ok(template) => {
-                        let fingerprint = template.fingerprint();
-                        known.learn(vec![(version.id.clone(), fingerprint.clone())]).await;
-                        fingerprint
-                    }
-                    Err(verdict) if verdict.retryable => return Err(verdict),
-                    Err(verdict) => {
-                        tracing::warn!(artifact = %version.id, reason = %verdict.message, "artifact template unreadable");
-                        known.mark_unreadable(&version.id);
-                        continue;
-                    }
-                }
-            }
-        };
-        if fingerprint == no_match.stack_fingerprint {
-            return Ok(Some(version));
-        }
-    }
-    Ok(None)
+    let unknown: Vec<(&ProductId, &ArtifactId)> =
+        others.iter().map(|version| (&no_match.product, &version.id)).collect();
+    learn_fingerprints(*versions, *templates, known, &unknown).await?;
+    Ok(others.into_iter().find(|version| known.fingerprint(&version.id).as_ref() == Some(&no_match.stack_fingerprint)))
 }
 
 /// Polls the version until Service Catalog has made it, on the record-poll schedule, until `deadline`.

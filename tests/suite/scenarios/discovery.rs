@@ -252,6 +252,7 @@ async fn a_drifted_stack_gets_a_version_made_from_it_and_is_imported_into_it() {
     assert_eq!(world.orders()[0].artifact.as_str(), "pa-made00000002");
     assert!(outcome["message"].as_str().unwrap().contains("was made from the stack"), "{outcome}");
     assert_eq!(world.count("DescribeProvisioningArtifact prod-abcdefghijklm pa-made"), 3, "polled until AVAILABLE");
+    assert_eq!(world.count("ListProvisioningArtifacts"), 1, "the product's versions listed once");
 }
 
 #[tokio::test(start_paused = true)]
@@ -262,12 +263,18 @@ async fn a_retry_imports_into_the_version_the_first_attempt_made() {
     let first = &outcomes(&answer)[0];
     assert_eq!((first["reason"].as_str(), first["retryable"].as_bool()), (Some("OUT_OF_TIME"), Some(true)), "{first}");
     world.versions.products.lock().unwrap().get_mut(PRODUCT).unwrap().last_mut().unwrap().creating_reads = 0;
+    let reads = world.count("GET https://templates.example/prod-abcdefghijklm/pa-made");
 
     let second = decide(&world, ARN).await;
 
     assert_eq!(second["outcome"], "IMPORTED", "{second}");
     assert_eq!(second["target"]["versionCreated"], true);
     assert_eq!(made_versions(&world).len(), 1, "no second version");
+    assert_eq!(
+        world.count("GET https://templates.example/prod-abcdefghijklm/pa-made"),
+        reads,
+        "a version made from this stack's template is not read: it may not be readable while it is being made"
+    );
     assert_eq!(world.versions.products.lock().unwrap()[PRODUCT].len(), 2);
 }
 
