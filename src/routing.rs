@@ -212,13 +212,8 @@ pub fn resolve(
         let same_product = fields.product_id.as_ref().is_none_or(|product| *product == product_id);
         fields.provisioning_artifact_id.clone().filter(|_| same_product)
     });
-    let provisioned_product_name = match sources.iter().find_map(|(_, fields)| fields.provisioned_product_name.clone())
-    {
-        Some(name) => name,
-        // A stack name is always a valid provisioned product name (a letter, then letters, digits and hyphens).
-        None => ProvisionedProductName::parse(stack.name().as_str())
-            .map_err(|error| Verdict::new(Reason::InvalidRequest, error.to_string()))?,
-    };
+    let provisioned_product_name =
+        name_or_stack_name(sources.iter().find_map(|(_, fields)| fields.provisioned_product_name.clone()), stack)?;
     let new_version = sources.iter().find_map(|(_, fields)| fields.new_version);
     Ok(Some(Route { product_id, provisioning_artifact_id, provisioned_product_name, source, new_version }))
 }
@@ -233,11 +228,8 @@ pub fn discovered(
     artifact: ArtifactId,
 ) -> Result<Route, Verdict> {
     let tags = tag_fields(stack, tag_prefix).map_err(|message| Verdict::new(Reason::InvalidRequest, message))?;
-    let provisioned_product_name = match request.provisioned_product_name.clone().or(tags.provisioned_product_name) {
-        Some(name) => name,
-        None => ProvisionedProductName::parse(stack.name().as_str())
-            .map_err(|error| Verdict::new(Reason::InvalidRequest, error.to_string()))?,
-    };
+    let provisioned_product_name =
+        name_or_stack_name(request.provisioned_product_name.clone().or(tags.provisioned_product_name), stack)?;
     Ok(Route {
         product_id,
         provisioning_artifact_id: Some(artifact),
@@ -245,6 +237,16 @@ pub fn discovered(
         source: RouteSource::Discovered,
         new_version: None,
     })
+}
+
+/// The provisioned product name a source gave, or else the stack's own.
+fn name_or_stack_name(given: Option<ProvisionedProductName>, stack: &Stack) -> Result<ProvisionedProductName, Verdict> {
+    match given {
+        Some(name) => Ok(name),
+        // A stack name is always a valid provisioned product name (a letter, then letters, digits and hyphens).
+        None => ProvisionedProductName::parse(stack.name().as_str())
+            .map_err(|error| Verdict::new(Reason::InvalidRequest, error.to_string())),
+    }
 }
 
 /// The outcome of a stack that nothing routes.
