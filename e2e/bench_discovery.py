@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     logs = ROOT / "target" / "bench-discovery-logs"
     with LocalAws(logs=logs, record_step_ms=args.record_step_ms) as aws, TemplateServer() as templates:
         world = World(aws)
-        proxies = Proxies(aws)
+        proxies = Proxies(aws.moto_url, aws.catalog_url)
         try:
             say(f"seeding {args.products} products x {args.artifacts} artifacts ...")
             catalog = seed_catalog(world, templates, args.products, args.artifacts, args.seed_workers)

@@ -718,7 +718,7 @@ def main(argv: list[str] | None = None) -> int:
     local_aws = LocalAws if args.stock_moto else BenchAws
     with local_aws(logs=logs, record_step_ms=args.record_step_ms) as aws, TemplateServer() as templates:
         world = World(aws)
-        proxies = Proxies(aws, enabled=not args.direct)
+        proxies = Proxies(aws.moto_url, aws.catalog_url, enabled=not args.direct)
         try:
             product, artifact = world.product_from_url("bench-sweep",
                                                        templates.serve("/bench-sweep/v1.json", HANDLE_TEMPLATE_JSON))

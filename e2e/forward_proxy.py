@@ -15,11 +15,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
-
-if TYPE_CHECKING:  # at run time localaws imports runtime_api, which imports this module
-    from localaws import LocalAws
 
 
 # ---- the plumbing ------------------------------------------------------------------------------------------------
@@ -222,11 +218,11 @@ class CountingProxy(ForwardingProxy):
 class Proxies:
     """One counting proxy in front of moto (every service but Service Catalog) and one in front of the emulator."""
 
-    def __init__(self, aws: LocalAws, enabled: bool = True):
+    def __init__(self, moto_url: str, catalog_url: str, enabled: bool = True):
         """`enabled` False (`--direct`): the function talks to moto and the emulator itself, and nothing is counted."""
         self.enabled = enabled
-        self.moto = CountingProxy(aws.moto_url) if enabled else None
-        self.catalog = CountingProxy(aws.catalog_url) if enabled else None
+        self.moto = CountingProxy(moto_url) if enabled else None
+        self.catalog = CountingProxy(catalog_url) if enabled else None
 
     @property
     def env(self) -> dict[str, str]:
