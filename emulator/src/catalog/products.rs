@@ -186,28 +186,27 @@ impl Catalog {
         sort: Option<ProductSort>,
         page: PageRequest,
     ) -> ProductPage<'_> {
-        let mut found: Vec<(usize, &Product)> = self
+        let mut found: Vec<&Product> = self
             .products
             .iter()
-            .enumerate()
-            .filter(|(_, product)| {
+            .filter(|product| {
                 let fields =
                     ProductFields { name: &product.name, owner: &product.owner, product_type: TEMPLATE_ARTIFACT_TYPE };
                 filters.matches(&fields)
             })
             .collect();
         if let Some(sort) = sort {
-            found.sort_by(|(first_index, first), (second_index, second)| {
+            // A stable sort: products that compare equal stay in creation order, so pages are stable too.
+            found.sort_by(|first, second| {
                 let order = match sort.field {
                     ProductSortField::Title => first.name.to_lowercase().cmp(&second.name.to_lowercase()),
                     ProductSortField::VersionCount => first.artifacts.len().cmp(&second.artifacts.len()),
                     ProductSortField::CreationDate => first.created.cmp(&second.created),
                 };
-                let order = if sort.descending { order.reverse() } else { order };
-                order.then(first_index.cmp(second_index))
+                if sort.descending { order.reverse() } else { order }
             });
         }
-        let (products, next_page_token) = page.slice(found.into_iter().map(|(_, product)| product).collect());
+        let (products, next_page_token) = page.slice(found);
         ProductPage { products, next_page_token }
     }
 
